@@ -1,0 +1,109 @@
+// Package transport carries Engine.IO frames between the client and a server.
+//
+// A Conn is one established transport connection. Engine.IO v4 defines two
+// transports, HTTP long-polling and WebSocket; both, and any later one (such
+// as WebTransport), implement Conn, so the Engine.IO connection above them
+// does not know which one it is using.
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/sio-go/sio/packet"
+)
+
+// Names of the transports on the wire (the transport query parameter).
+const (
+	NamePolling   = "polling"
+	NameWebSocket = "websocket"
+)
+
+// Conn is one transport connection carrying Engine.IO frames.
+//
+// Read is called by one goroutine and Write by one other goroutine; Close may
+// be called at any time from any goroutine, and makes pending and later Read
+// and Write calls return an error.
+type Conn interface {
+	// Name returns the transport's wire name, such as "websocket".
+	Name() string
+	// Read returns the next frame from the server. The first frame of a
+	// fresh handshake is the open packet.
+	Read(ctx context.Context) (packet.Frame, error)
+	// Write sends frames in order. A transport may put several frames in one
+	// request (polling) or send each as its own message (WebSocket).
+	Write(ctx context.Context, frames []packet.Frame) error
+	// Close ends the connection without further frames. It is idempotent.
+	Close() error
+}
+
+// Config says how to reach an Engine.IO server. It is shared by every
+// transport, so that adding one (or an option such as per-message
+// compression) changes this struct, not the callers.
+type Config struct {
+	// URL is the Engine.IO endpoint with the user's query: scheme http or
+	// https (ws and wss are accepted too), host, the Engine.IO path (such as
+	// /socket.io/) and any query parameters to send on every request.
+	URL *url.URL
+	// Header is sent with every HTTP request and the WebSocket handshake.
+	Header http.Header
+	// HTTPClient makes the requests; nil means http.DefaultClient. Its
+	// Transport, TLS settings and cookie Jar apply.
+	HTTPClient *http.Client
+	// ReadLimit bounds the size of one frame read from the server.
+	ReadLimit int64
+}
+
+// endpoint returns the URL of one Engine.IO request: the configured URL with
+// EIO, transport and, when joining an existing session, sid added.
+func (c *Config) endpoint(transport, sid string) *url.URL {
+	u := *c.URL
+	q := u.Query()
+	q.Set("EIO", "4")
+	q.Set("transport", transport)
+	if sid != "" {
+		q.Set("sid", sid)
+	} else {
+		q.Del("sid")
+	}
+	u.RawQuery = q.Encode()
+	return &u
+}
+
+// ErrClosed is returned by Read and Write after Close.
+var ErrClosed = errors.New("transport: closed")
+
+// HandshakeError is a server's refusal of a transport request, such as
+// HTTP 400 {"code":0,"message":"Transport unknown"}.
+type HandshakeError struct {
+	Transport  string // the transport that was refused
+	StatusCode int    // the HTTP status
+	Code       int    // the Engine.IO error code, -1 when the body had none
+	Message    string // the Engine.IO error message, or the start of the body
+}
+
+// Engine.IO error codes found in HandshakeError.Code.
+const (
+	CodeTransportUnknown   = 0
+	CodeSessionIDUnknown   = 1
+	CodeBadHandshakeMethod = 2
+	CodeBadRequest         = 3
+	CodeForbidden          = 4
+	CodeUnsupportedVersion = 5
+)
+
+func (e *HandshakeError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	s := fmt.Sprintf("transport: %s refused: HTTP %d: %s", e.Transport, e.StatusCode, msg)
+	if e.Code >= 0 {
+		s += " (code " + strconv.Itoa(e.Code) + ")"
+	}
+	return s
+}
