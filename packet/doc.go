@@ -1,0 +1,12 @@
+// Package packet encodes and decodes the two protocol layers a Socket.IO
+// client speaks: Engine.IO v4 frames (open, close, ping, pong, message,
+// upgrade, noop) and the Socket.IO v5 packets carried inside Engine.IO
+// message frames, including binary attachments.
+//
+// Decoders never panic and never allocate in proportion to a number an
+// untrusted peer announces; every malformed input yields an error that
+// matches one of the sentinel errors below with errors.Is.
+//
+// All functions are safe for concurrent use. A Decoder holds the state of one
+// connection's attachment reassembly and must be used by one goroutine.
+package packet

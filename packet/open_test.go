@@ -1,0 +1,97 @@
+package packet
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseOpen(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Open
+	}{
+		{
+			`{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`,
+			Open{SID: "lv_VI97HAXpY6yYWAAAC", Upgrades: []string{"websocket"}, PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second, MaxPayload: 1000000},
+		},
+		{ // the sample session of the protocol document
+			`{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`,
+			Open{SID: "lv_VI97HAXpY6yYWAAAC", Upgrades: []string{"websocket"}, PingInterval: 25 * time.Second, PingTimeout: 5 * time.Second, MaxPayload: 1000000},
+		},
+		{ // Engine.IO v3: no maxPayload
+			`{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`,
+			Open{SID: "abc", Upgrades: []string{}, PingInterval: 25 * time.Second, PingTimeout: 5 * time.Second},
+		},
+		{ // over WebSocket, no upgrades; extra fields ignored; whitespace
+			` { "sid" : "x", "pingInterval" : 1, "pingTimeout" : 86400000, "maxPayload" : 0, "other": [1] } `,
+			Open{SID: "x", PingInterval: time.Millisecond, PingTimeout: 24 * time.Hour},
+		},
+		{
+			`{"sid":"x","pingInterval":300,"pingTimeout":200,"maxPayload":null}`,
+			Open{SID: "x", PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond},
+		},
+		{
+			`{"sid":"x","pingInterval":300,"pingTimeout":200,"maxPayload":9223372036854775807}`,
+			Open{SID: "x", PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, MaxPayload: 9223372036854775807},
+		},
+	}
+	for _, tt := range tests {
+		got, err := ParseOpen([]byte(tt.in))
+		if err != nil {
+			t.Errorf("ParseOpen(%s): %v", tt.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseOpen(%s) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseOpenErrors(t *testing.T) {
+	const ok = `"sid":"x","pingInterval":25000,"pingTimeout":20000`
+	bad := []string{
+		``,
+		`null`,
+		`[]`,
+		`"sid"`,
+		`{`,
+		`{` + ok + `}x`,
+		`{"pingInterval":25000,"pingTimeout":20000}`,
+		`{"sid":"","pingInterval":25000,"pingTimeout":20000}`,
+		`{"sid":null,"pingInterval":25000,"pingTimeout":20000}`,
+		`{"sid":12,"pingInterval":25000,"pingTimeout":20000}`,
+		`{"sid":"x","pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":25000}`,
+		`{"sid":"x","pingInterval":0,"pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":25000,"pingTimeout":0}`,
+		`{"sid":"x","pingInterval":-1,"pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":25000.5,"pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":2.5e4,"pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":"25000","pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":null,"pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":true,"pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":86400001,"pingTimeout":20000}`,
+		`{"sid":"x","pingInterval":25000,"pingTimeout":99999999999999999999999999}`,
+		`{"sid":"x","pingInterval":9223372036854775807,"pingTimeout":20000}`,
+		`{` + ok + `,"maxPayload":-1}`,
+		`{` + ok + `,"maxPayload":1.5}`,
+		`{` + ok + `,"maxPayload":"100"}`,
+		`{` + ok + `,"maxPayload":9223372036854775808}`,
+		`{` + ok + `,"upgrades":"websocket"}`,
+		`{` + ok + `,"upgrades":[1]}`,
+	}
+	for _, in := range bad {
+		_, err := ParseOpen([]byte(in))
+		if !errors.Is(err, ErrBadOpen) {
+			t.Errorf("ParseOpen(%s) error = %v, want ErrBadOpen", in, err)
+			continue
+		}
+		var de *DecodeError
+		if !errors.As(err, &de) || !strings.HasPrefix(in, de.Input) {
+			t.Errorf("ParseOpen(%s) error %#v lacks the input", in, err)
+		}
+	}
+}

@@ -1,0 +1,452 @@
+package packet
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// isMarshaler reports whether values of type t marshal themselves, so the
+// encoder must not look inside them.
+func isMarshaler(t reflect.Type) bool {
+	return t.Implements(reflect.TypeFor[json.Marshaler]()) ||
+		t.Implements(reflect.TypeFor[encoding.TextMarshaler]())
+}
+
+// isByteSlice reports whether encoding/json would encode type t (a slice)
+// as base64: a slice of a uint8 kind whose pointer does not marshal itself.
+func isByteSlice(t reflect.Type) bool {
+	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 &&
+		!isMarshaler(reflect.PointerTo(t.Elem()))
+}
+
+// canHoldBytes reports whether a value of type t can contain a []byte the
+// encoder must turn into an attachment. It inspects the type only, so
+// values of types that cannot are marshalled without reflection by the
+// encoder.
+func canHoldBytes(t reflect.Type) bool {
+	var seen [8]reflect.Type
+	return holdsBytes(t, seen[:0])
+}
+
+// holdsBytes is canHoldBytes; seen holds the composite types being
+// inspected, which stops recursive types.
+func holdsBytes(t reflect.Type, seen []reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface:
+		return !isMarshaler(t)
+	case reflect.Pointer, reflect.Array, reflect.Slice, reflect.Map, reflect.Struct:
+		if isMarshaler(t) {
+			return false
+		}
+	default:
+		return false // scalars; a marshaler among them cannot hold []byte either
+	}
+	if isByteSlice(t) {
+		return true
+	}
+	if slices.Contains(seen, t) {
+		return false
+	}
+	seen = append(seen, t)
+	if t.Kind() != reflect.Struct {
+		return holdsBytes(t.Elem(), seen)
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+			continue
+		}
+		if holdsBytes(f.Type, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendValue writes v, replacing []byte values by attachments, following
+// encoding/json rules for everything else. Sub-values whose type cannot
+// hold []byte are marshalled by encoding/json.
+func (e *encoder) appendValue(v reflect.Value) error {
+	if !v.IsValid() {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	t := v.Type()
+	if v.CanInterface() {
+		if t.Kind() != reflect.Pointer && v.CanAddr() && !isMarshaler(t) && isMarshaler(reflect.PointerTo(t)) {
+			return e.marshal(v.Addr().Interface())
+		}
+		if !canHoldBytes(t) {
+			return e.marshal(v.Interface())
+		}
+	}
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.leave()
+	switch t.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		if el := v.Elem(); el.CanInterface() {
+			return e.appendAny(el.Interface())
+		}
+		return e.appendValue(v.Elem())
+	case reflect.Pointer:
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.appendValue(v.Elem())
+	case reflect.Slice:
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		if isByteSlice(t) {
+			e.appendBytes(v.Bytes())
+			return nil
+		}
+		return e.appendElems(v)
+	case reflect.Array:
+		return e.appendElems(v)
+	case reflect.Map:
+		return e.appendReflectMap(v)
+	case reflect.Struct:
+		return e.appendStruct(v)
+	}
+	return e.appendScalar(v)
+}
+
+// appendScalar writes a bool, number or string by kind (this also works on
+// values read through unexported embedded fields).
+func (e *encoder) appendScalar(v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.Bool:
+		e.buf = strconv.AppendBool(e.buf, v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
+	case reflect.Float32:
+		return e.appendFloat(v.Float(), 32)
+	case reflect.Float64:
+		return e.appendFloat(v.Float(), 64)
+	case reflect.String:
+		e.buf = appendString(e.buf, v.String())
+	default:
+		return &json.UnsupportedTypeError{Type: v.Type()}
+	}
+	return nil
+}
+
+// appendElems writes the elements of a slice or array.
+func (e *encoder) appendElems(v reflect.Value) error {
+	e.buf = append(e.buf, '[')
+	for i := range v.Len() {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.appendValue(v.Index(i)); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
+// appendReflectMap writes a map with keys named and sorted as
+// encoding/json does.
+func (e *encoder) appendReflectMap(v reflect.Value) error {
+	if v.IsNil() {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	type entry struct {
+		name string
+		key  reflect.Value
+	}
+	entries := make([]entry, 0, v.Len())
+	for it := v.MapRange(); it.Next(); {
+		name, err := mapKeyName(it.Key())
+		if err != nil {
+			return err
+		}
+		entries = append(entries, entry{name, it.Key()})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	e.buf = append(e.buf, '{')
+	for i, en := range entries {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = appendString(e.buf, en.name)
+		e.buf = append(e.buf, ':')
+		if err := e.appendValue(v.MapIndex(en.key)); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// mapKeyName returns the JSON object key for a map key, as encoding/json.
+func mapKeyName(k reflect.Value) (string, error) {
+	if k.Kind() == reflect.String {
+		return k.String(), nil
+	}
+	if k.CanInterface() {
+		if tm, ok := k.Interface().(encoding.TextMarshaler); ok {
+			if k.Kind() == reflect.Pointer && k.IsNil() {
+				return "", nil
+			}
+			b, err := tm.MarshalText()
+			return string(b), err
+		}
+	}
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(k.Uint(), 10), nil
+	}
+	return "", &json.UnsupportedTypeError{Type: k.Type()}
+}
+
+// appendStruct writes the JSON fields of a struct value.
+func (e *encoder) appendStruct(v reflect.Value) error {
+	e.buf = append(e.buf, '{')
+	first := true
+	for _, f := range structFields(v.Type()) {
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok || f.omitEmpty && isEmptyValue(fv) || f.omitZero && isZeroValue(fv) {
+			continue
+		}
+		if !first {
+			e.buf = append(e.buf, ',')
+		}
+		first = false
+		e.buf = appendString(e.buf, f.name)
+		e.buf = append(e.buf, ':')
+		var err error
+		if f.quoted {
+			err = e.appendQuoted(fv)
+		} else {
+			err = e.appendValue(fv)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// appendQuoted writes a field tagged ",string": its scalar encoding inside
+// a JSON string.
+func (e *encoder) appendQuoted(v reflect.Value) error {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.String {
+		e.buf = appendString(e.buf, string(appendString(nil, v.String())))
+		return nil
+	}
+	e.buf = append(e.buf, '"')
+	if err := e.appendScalar(v); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, '"')
+	return nil
+}
+
+// fieldByIndex follows an index path through embedded structs; ok is false
+// when it passes through a nil embedded pointer.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for _, i := range index {
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(i)
+	}
+	return v, true
+}
+
+// isEmptyValue is the omitempty test of encoding/json.
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+// isZeroValue is the omitzero test of encoding/json: an IsZero method when
+// the type has one, the zero value otherwise.
+func isZeroValue(v reflect.Value) bool {
+	if v.CanInterface() {
+		if z, ok := v.Interface().(interface{ IsZero() bool }); ok {
+			if v.Kind() == reflect.Pointer && v.IsNil() {
+				return true
+			}
+			return z.IsZero()
+		}
+	}
+	return v.IsZero()
+}
+
+// structField is one JSON field of a struct type.
+type structField struct {
+	name      string
+	index     []int
+	tagged    bool
+	omitEmpty bool
+	omitZero  bool
+	quoted    bool
+}
+
+// structFields lists the JSON fields of struct type t in encoding/json
+// order, with embedded structs flattened and name conflicts resolved the
+// same way (the shallowest field wins, a tagged one among equals, else none).
+func structFields(t reflect.Type) []structField {
+	var all []structField
+	collectFields(t, nil, nil, &all)
+	fields := all[:0:0]
+	for i, f := range all {
+		if dominant(all, f.name) == i {
+			fields = append(fields, f)
+		}
+	}
+	return fields
+}
+
+// dominant returns the index in all of the field that owns name, or -1.
+func dominant(all []structField, name string) int {
+	best, depth, count, tagged, taggedAt := -1, 0, 0, 0, -1
+	for i, f := range all {
+		if f.name != name {
+			continue
+		}
+		switch d := len(f.index); {
+		case best < 0 || d < depth:
+			best, depth, count, tagged, taggedAt = i, d, 1, 0, -1
+		case d == depth:
+			count++
+		default:
+			continue
+		}
+		if f.tagged {
+			tagged++
+			taggedAt = i
+		}
+	}
+	switch {
+	case count == 1:
+		return best
+	case tagged == 1:
+		return taggedAt
+	}
+	return -1
+}
+
+// collectFields appends the candidate JSON fields of struct type t, found
+// under index, to out. path holds the struct types being expanded.
+func collectFields(t reflect.Type, index []int, path []reflect.Type, out *[]structField) {
+	if slices.Contains(path, t) {
+		return
+	}
+	path = append(path, t)
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			et := sf.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if !sf.IsExported() && et.Kind() != reflect.Struct {
+				continue
+			}
+		} else if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if !isValidTag(name) {
+			name = ""
+		}
+		idx := append(index[:len(index):len(index)], i)
+		ft := sf.Type
+		if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
+			collectFields(ft, idx, path, out)
+			continue
+		}
+		f := structField{name: name, index: idx, tagged: name != ""}
+		if name == "" {
+			f.name = sf.Name
+		}
+		for opts != "" {
+			var opt string
+			opt, opts, _ = strings.Cut(opts, ",")
+			switch opt {
+			case "omitempty":
+				f.omitEmpty = true
+			case "omitzero":
+				f.omitZero = true
+			case "string":
+				switch ft.Kind() {
+				case reflect.Bool, reflect.String,
+					reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+					reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+					reflect.Float32, reflect.Float64:
+					f.quoted = !isMarshaler(sf.Type)
+				}
+			}
+		}
+		*out = append(*out, f)
+	}
+}
+
+// isValidTag reports whether s can be used as a JSON field name in a tag.
+func isValidTag(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
+}
