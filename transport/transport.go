@@ -74,8 +74,8 @@ func (c *Config) endpoint(transport, sid string) *url.URL {
 	return &u
 }
 
-// ErrClosed is returned by Read and Write after Close.
-var ErrClosed = errors.New("transport: closed")
+// ErrInvalidUTF8 is returned by Read for a text message that is not UTF-8.
+var ErrInvalidUTF8 = errors.New("transport: invalid UTF-8")
 
 // HandshakeError is a server's refusal of a transport request, such as
 // HTTP 400 {"code":0,"message":"Transport unknown"}.

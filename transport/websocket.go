@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -79,7 +80,13 @@ func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 	if err != nil {
 		return packet.Frame{}, w.wrap(err)
 	}
-	return packet.ParseFrame(data, typ == websocket.MessageBinary)
+	binary := typ == websocket.MessageBinary
+	if !binary && !utf8.Valid(data) {
+		// RFC 6455 requires text messages to be UTF-8 (the Node server's
+		// ws closes with 1007 on one that is not).
+		return packet.Frame{}, fmt.Errorf("%w: text message is not valid UTF-8", ErrInvalidUTF8)
+	}
+	return packet.ParseFrame(data, binary)
 }
 
 func (w *webSocket) Write(ctx context.Context, frames []packet.Frame) error {

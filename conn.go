@@ -1,0 +1,390 @@
+package sio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sio-go/sio/packet"
+	"github.com/sio-go/sio/transport"
+)
+
+// Sizes of the writer's queues. Every connection pays for them while idle,
+// so they are small; producers that find the queue full wait (bounded by
+// their context), which is the backpressure the stream needs.
+const (
+	writeQueueLen = 8
+	maxBatch      = 64 // frames the writer takes from the queue per write
+)
+
+// closeGrace bounds how long closing waits for queued frames to be written
+// and for the server to answer the WebSocket close before the connection is
+// cut.
+const closeGrace = 2 * time.Second
+
+// outgoing is one item of the writer's queue: a Socket.IO message, or the
+// request to close the connection after everything queued before it.
+type outgoing struct {
+	msg   packet.Message
+	close bool
+}
+
+// engineConn is one Engine.IO connection: the handshake's result and the
+// three goroutines that serve it until it ends.
+//
+//   - The reader is the only goroutine that reads the transport. It answers
+//     pings (through the writer), hands messages to the handler without
+//     ever waiting on the program, and ends on any read or parse error.
+//   - The writer is the only goroutine that writes the transport. It drains
+//     the queue in batches, sending pongs first.
+//   - The heartbeat ends the connection when no ping came within
+//     pingInterval + pingTimeout.
+//
+// They run under one errgroup, created for this connection and never reused:
+// when one fails, the group's context is cancelled, the transport is
+// closed, and the others return. The first error is the connection's error.
+// The last goroutine out reports the end to the handler.
+//
+// Methods may be called from any goroutine.
+type engineConn struct {
+	tr         transport.Conn
+	open       packet.Open
+	maxPayload int64 // bound on one outgoing frame, 0 when none
+	handler    connHandler
+	dec        packet.Decoder // Socket.IO decoder, used by the reader only
+
+	ctx    context.Context // cancelled, with the error as cause, when the connection fails
+	cancel context.CancelCauseFunc
+	g      errgroup.Group
+
+	out    chan outgoing
+	pong   chan struct{} // a ping is waiting for its pong
+	pinged chan struct{} // a ping arrived: the heartbeat restarts its timer
+
+	closing atomic.Bool // the writer is closing the transport on purpose
+	running atomic.Int32
+	errOnce sync.Once
+	err     error         // the connection's error, set before done closes
+	done    chan struct{} // closed when every goroutine has returned
+}
+
+// connHandler receives what an engineConn's reader reads. Its methods are
+// called on the reader goroutine (handleMessage) or the last goroutine out
+// (connEnded) and must never wait on the program.
+type connHandler interface {
+	// handleMessage takes one message frame. An error ends the connection
+	// with ErrParse.
+	handleMessage(c *engineConn, f packet.Frame) error
+	// connEnded is called once, when the connection has ended; err matches
+	// one of the disconnect reasons.
+	connEnded(c *engineConn, err error)
+}
+
+// errClientClose ends a connection that this program closed on purpose.
+var errClientClose = fmt.Errorf("%w: connection closed by client", ErrClientDisconnect)
+
+// dialEngine opens an Engine.IO connection: it connects the transport, reads
+// the open packet and starts the connection's goroutines.
+func dialEngine(ctx context.Context, cfg *transport.Config, h connHandler, dec packet.Decoder) (*engineConn, error) {
+	tr, err := transport.DialWebSocket(ctx, *cfg, "")
+	if err != nil {
+		return nil, err
+	}
+	f, err := tr.Read(ctx)
+	if err == nil && f.Type() != packet.FrameOpen {
+		err = fmt.Errorf("%w: expected the open packet, got %s", ErrProtocol, f.Type())
+	}
+	var open packet.Open
+	if err == nil {
+		open, err = packet.ParseOpen(f.Payload())
+	}
+	if err == nil && open.MaxPayload == 0 {
+		// Engine.IO v3 (Socket.IO 2.x) announces no maxPayload.
+		err = fmt.Errorf("%w: the server speaks Engine.IO v3 (Socket.IO 2.x)", ErrProtocol)
+	}
+	if err != nil {
+		tr.Close()
+		return nil, fmt.Errorf("sio: handshake: %w", err)
+	}
+	return startEngine(tr, open, h, dec), nil
+}
+
+// startEngine starts the goroutines of a connection whose handshake is done.
+func startEngine(tr transport.Conn, open packet.Open, h connHandler, dec packet.Decoder) *engineConn {
+	// The errgroup needs no context of its own: every goroutine's exit
+	// goes through fail, which cancels ctx with the first error.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	c := &engineConn{
+		tr:         tr,
+		open:       open,
+		maxPayload: open.MaxPayload,
+		handler:    h,
+		dec:        dec,
+		ctx:        ctx,
+		cancel:     cancel,
+		out:        make(chan outgoing, writeQueueLen),
+		pong:       make(chan struct{}, 1),
+		pinged:     make(chan struct{}, 1),
+		done:       make(chan struct{}),
+	}
+	c.running.Store(3)
+	c.spawn(c.readLoop)
+	c.spawn(c.writeLoop)
+	c.spawn(c.heartbeat)
+	return c
+}
+
+func (c *engineConn) spawn(fn func() error) {
+	c.g.Go(func() error {
+		err := fn()
+		c.fail(err)
+		if c.running.Add(-1) == 0 {
+			c.tr.Close()
+			close(c.done)
+			c.handler.connEnded(c, c.err)
+		}
+		return err
+	})
+}
+
+// fail records the connection's first error and stops every goroutine.
+func (c *engineConn) fail(err error) {
+	if err == nil {
+		err = ErrTransportClose
+	}
+	c.errOnce.Do(func() {
+		c.err = err
+		c.cancel(err)
+		// Cancelling the context unblocks a reader or writer in the middle
+		// of a transport call.
+	})
+}
+
+// readLoop is the reader goroutine.
+func (c *engineConn) readLoop() error {
+	for {
+		f, err := c.tr.Read(c.ctx)
+		if err != nil {
+			return c.readError(err)
+		}
+		switch f.Type() {
+		case packet.FramePing:
+			select {
+			case c.pong <- struct{}{}:
+			default: // a pong is already due
+			}
+			select {
+			case c.pinged <- struct{}{}:
+			default:
+			}
+		case packet.FrameMessage:
+			if err := c.handler.handleMessage(c, f); err != nil {
+				return fmt.Errorf("%w: %w", ErrParse, err)
+			}
+		case packet.FrameClose:
+			return fmt.Errorf("%w: the server sent close", ErrTransportClose)
+		case packet.FrameNoop, packet.FramePong:
+		default:
+			return fmt.Errorf("%w: unexpected %s packet", ErrParse, f.Type())
+		}
+	}
+}
+
+// readError classifies the error that ended the reader.
+func (c *engineConn) readError(err error) error {
+	if cause := context.Cause(c.ctx); cause != nil {
+		return cause // another goroutine ended the connection first
+	}
+	if c.closing.Load() {
+		return errClientClose
+	}
+	var ce *transport.CloseError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return fmt.Errorf("%w: %w", ErrTransportClose, err)
+	case errors.Is(err, packet.ErrBadFrame), errors.Is(err, transport.ErrInvalidUTF8):
+		return fmt.Errorf("%w: %w", ErrParse, err)
+	}
+	return fmt.Errorf("%w: %w", ErrTransportError, err)
+}
+
+// writeLoop is the writer goroutine: the only one that writes the transport.
+func (c *engineConn) writeLoop() error {
+	pong := packet.TextFrame(packet.FramePong, "")
+	var batch []packet.Frame
+	for {
+		if cap(batch) > 2*maxBatch {
+			batch = nil // a burst of attachments grew it: give it back
+		}
+		batch = batch[:0]
+		var item outgoing
+		// Pongs go first: a full data queue must not delay a heartbeat.
+		select {
+		case <-c.pong:
+			batch = append(batch, pong)
+		default:
+			select {
+			case <-c.ctx.Done():
+				return nil
+			case <-c.pong:
+				batch = append(batch, pong)
+			case item = <-c.out:
+				if item.close {
+					return c.closeGracefully(batch)
+				}
+				batch = appendMessage(batch, item.msg)
+			}
+		}
+		// Take whatever else is queued, up to a batch.
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case item = <-c.out:
+				if item.close {
+					return c.closeGracefully(batch)
+				}
+				batch = appendMessage(batch, item.msg)
+			default:
+				break drain
+			}
+		}
+		if err := c.tr.Write(c.ctx, batch); err != nil {
+			return c.writeError(err)
+		}
+		clear(batch) // drop references to written payloads
+	}
+}
+
+func appendMessage(batch []packet.Frame, m packet.Message) []packet.Frame {
+	batch = append(batch, m.Head)
+	for _, a := range m.Attachments {
+		batch = append(batch, packet.Frame{Data: a, Binary: true})
+	}
+	return batch
+}
+
+// closeGracefully writes what is left, then closes the transport the polite
+// way, and ends the connection as closed by the client.
+func (c *engineConn) closeGracefully(batch []packet.Frame) error {
+	if len(batch) > 0 {
+		if err := c.tr.Write(c.ctx, batch); err != nil {
+			return c.writeError(err)
+		}
+	}
+	// Close while the context is alive: cancelling it first would make
+	// the transport drop the connection instead of closing it cleanly.
+	c.closing.Store(true)
+	c.tr.Close()
+	return errClientClose
+}
+
+func (c *engineConn) writeError(err error) error {
+	if cause := context.Cause(c.ctx); cause != nil {
+		return cause
+	}
+	return fmt.Errorf("%w: %w", ErrTransportError, err)
+}
+
+// heartbeat is the heartbeat goroutine (Engine.IO v4: the server pings, the
+// client watches for the pings).
+func (c *engineConn) heartbeat() error {
+	limit := c.open.PingInterval + c.open.PingTimeout
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return nil
+		case <-c.pinged:
+			t.Reset(limit)
+		case <-t.C:
+			return fmt.Errorf("%w: no ping from the server in %v", ErrPingTimeout, limit)
+		}
+	}
+}
+
+// send queues a message for the writer. ctx bounds only the wait for room in
+// the queue; the write itself belongs to the connection.
+func (c *engineConn) send(ctx context.Context, m packet.Message) error {
+	if err := c.checkSize(m); err != nil {
+		return err
+	}
+	select {
+	case c.out <- outgoing{msg: m}:
+		return nil
+	case <-c.ctx.Done():
+		return c.endedError()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// checkSize refuses a message with a frame over the server's maxPayload,
+// which the server would answer by dropping the connection.
+func (c *engineConn) checkSize(m packet.Message) error {
+	if c.maxPayload <= 0 {
+		return nil
+	}
+	if n := int64(len(m.Head.Data)); n > c.maxPayload {
+		return fmt.Errorf("%w: a %d-byte message, over the server's maxPayload of %d", ErrPayloadTooLarge, n, c.maxPayload)
+	}
+	for _, a := range m.Attachments {
+		if n := int64(len(a)); n > c.maxPayload {
+			return fmt.Errorf("%w: a %d-byte attachment, over the server's maxPayload of %d", ErrPayloadTooLarge, n, c.maxPayload)
+		}
+	}
+	return nil
+}
+
+// endedError is what a call on an ended connection returns.
+func (c *engineConn) endedError() error {
+	return fmt.Errorf("%w: %w", ErrClosed, context.Cause(c.ctx))
+}
+
+// ended reports whether the connection has ended.
+func (c *engineConn) ended() bool {
+	select {
+	case <-c.ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// shutdown asks the writer to close the connection after what is queued,
+// without waiting for it. With the queue full it cuts the connection.
+func (c *engineConn) shutdown() {
+	select {
+	case c.out <- outgoing{close: true}:
+	default:
+		c.fail(errClientClose)
+	}
+}
+
+// close ends the connection from this side: it writes what is queued, closes
+// the transport and waits for every goroutine. It is idempotent and bounded
+// by closeGrace (twice: to enqueue, and to finish) however the server
+// behaves.
+func (c *engineConn) close() {
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case c.out <- outgoing{close: true}:
+		select {
+		case <-c.done:
+		case <-t.C:
+		}
+	case <-c.ctx.Done():
+	case <-t.C:
+	}
+	c.fail(errClientClose)
+	c.tr.Close()
+	c.g.Wait()
+}

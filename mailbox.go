@@ -1,0 +1,163 @@
+package sio
+
+import "sync"
+
+// mailboxBuffer is the capacity of each Events channel. It is small because
+// every idle socket pays for it; bursts go to the mailbox's queue instead.
+const mailboxBuffer = 8
+
+// mailbox delivers one socket's events to its Events channel, in order,
+// without ever making the sender wait: the connection's reader hands events
+// over and goes back to the wire at once, so heartbeats are answered even
+// when nobody reads Events.
+//
+// An event goes straight into the channel when there is room and nothing is
+// queued before it. Otherwise it is queued, and a pump goroutine, which
+// exists only while the queue is not empty, moves the queue into the
+// channel. The queue is bounded in events and bytes; push reports when the
+// bound is reached, and the socket then disconnects (ErrSlowConsumer).
+//
+// All methods may be called concurrently.
+type mailbox struct {
+	ch chan Event
+
+	mu       sync.Mutex
+	queue    []Event
+	head     int   // queue[head:] is pending
+	bytes    int64 // payload bytes pending in queue
+	pumping  bool  // a pump goroutine is running
+	ending   bool  // the last event was pushed: close ch after it
+	closed   bool  // ch is closed
+	maxCount int
+	maxBytes int64
+
+	quit chan struct{} // closed by discard: the pump stops at once
+	pump sync.WaitGroup
+}
+
+func newMailbox(maxCount int, maxBytes int64) *mailbox {
+	return &mailbox{
+		ch:       make(chan Event, mailboxBuffer),
+		maxCount: maxCount,
+		maxBytes: maxBytes,
+		quit:     make(chan struct{}),
+	}
+}
+
+// push delivers a server event. It reports false, delivering nothing, when
+// the queue is full or the mailbox is ending.
+func (m *mailbox) push(ev Event) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ending {
+		return false
+	}
+	size := ev.Args.size()
+	if m.pending() > 0 || m.pumping {
+		if m.pending() >= m.maxCount || m.bytes+size > m.maxBytes {
+			return false
+		}
+	}
+	m.enqueue(ev, size)
+	return true
+}
+
+// pushLifecycle delivers a connect, disconnect or connect error event. Such
+// events are not bounded by the queue limits: there are few of them and the
+// program must see them. With last set, Events is closed after it.
+func (m *mailbox) pushLifecycle(ev Event, last bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ending {
+		return
+	}
+	m.enqueue(ev, 0)
+	if last {
+		m.ending = true
+		m.closeIfDone()
+	}
+}
+
+// enqueue sends ev into the channel if it can go there now without passing
+// a queued event, and queues it otherwise. m.mu is held.
+func (m *mailbox) enqueue(ev Event, size int64) {
+	if !m.pumping && m.pending() == 0 {
+		select {
+		case m.ch <- ev:
+			return
+		default:
+		}
+	}
+	m.queue = append(m.queue, ev)
+	m.bytes += size
+	if !m.pumping {
+		m.pumping = true
+		m.pump.Add(1)
+		go m.run()
+	}
+}
+
+func (m *mailbox) pending() int { return len(m.queue) - m.head }
+
+// run is the pump: it moves queued events into the channel, blocking on
+// the program, and exits when the queue is empty or the mailbox discarded.
+func (m *mailbox) run() {
+	defer m.pump.Done()
+	for {
+		m.mu.Lock()
+		if m.pending() == 0 {
+			m.pumping = false
+			m.queue, m.head = m.queue[:0], 0
+			if cap(m.queue) > 4*mailboxBuffer {
+				m.queue = nil // give a burst's memory back
+			}
+			m.closeIfDone()
+			m.mu.Unlock()
+			return
+		}
+		ev := m.queue[m.head]
+		m.queue[m.head] = Event{}
+		m.head++
+		m.bytes -= ev.Args.size()
+		m.mu.Unlock()
+
+		select {
+		case m.ch <- ev:
+		case <-m.quit:
+			return
+		}
+	}
+}
+
+// closeIfDone closes the channel once the last event is in it. m.mu is held.
+func (m *mailbox) closeIfDone() {
+	if m.ending && !m.closed && !m.pumping && m.pending() == 0 {
+		m.closed = true
+		close(m.ch)
+	}
+}
+
+// discard drops every undelivered event, stops the pump and closes the
+// channel. Events already in the channel's buffer can still be read. It is
+// idempotent and returns once the pump has exited.
+func (m *mailbox) discard() {
+	m.mu.Lock()
+	if !m.ending {
+		m.ending = true
+	}
+	select {
+	case <-m.quit:
+	default:
+		close(m.quit)
+	}
+	m.mu.Unlock()
+	m.pump.Wait()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queue, m.head, m.bytes, m.pumping = nil, 0, 0, false
+	if !m.closed {
+		m.closed = true
+		close(m.ch)
+	}
+}
