@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/test/nodeserver"
+)
+
+// idleClients is how many connections BenchmarkIdleMemory holds open.
+const idleClients = 500
+
+// BenchmarkIdleMemory holds idleClients connected, idle clients and reports
+// the heap and goroutine stacks each one costs, next to a bare
+// coder/websocket connection with one reader goroutine.
+func BenchmarkIdleMemory(b *testing.B) {
+	srv := nodeserver.Start(b)
+	b.Run("impl=sio", func(b *testing.B) {
+		ctx := ctxFor(b)
+		for range b.N {
+			before := memInUse()
+			socks := make([]*sio.Socket, idleClients)
+			for i := range socks {
+				s, err := sio.Dial(ctx, srv.URL())
+				if err != nil {
+					b.Fatal(err)
+				}
+				socks[i] = s
+			}
+			b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
+			for _, s := range socks {
+				s.Close()
+			}
+		}
+	})
+	b.Run("impl=raw", func(b *testing.B) {
+		ctx := ctxFor(b)
+		u := strings.Replace(srv.URL(), "http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
+		for range b.N {
+			before := memInUse()
+			conns := make([]*websocket.Conn, idleClients)
+			done := make(chan struct{}, idleClients)
+			for i := range conns {
+				c, _, err := websocket.Dial(ctx, u, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				conns[i] = c
+				go func() {
+					defer func() { done <- struct{}{} }()
+					for {
+						_, msg, err := c.Read(context.Background())
+						if err != nil {
+							return
+						}
+						if string(msg) == "2" {
+							c.Write(context.Background(), websocket.MessageText, []byte("3"))
+						}
+					}
+				}()
+			}
+			b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
+			for _, c := range conns {
+				c.CloseNow()
+			}
+			for range conns {
+				<-done
+			}
+		}
+	})
+}
+
+// memInUse is the heap and goroutine stack memory in use after a GC.
+func memInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse + ms.StackInuse)
+}

@@ -1,0 +1,218 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/test/nodeserver"
+)
+
+// payload is the 100-byte argument of every benchmark event.
+var payload = strings.Repeat("x", 100)
+
+func ctxFor(b *testing.B) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	b.Cleanup(cancel)
+	return ctx
+}
+
+// BenchmarkStream sends b.N 100-byte events to the server's echo handler
+// while reading the echoes, and reports events/s (each event goes out and
+// comes back).
+func BenchmarkStream(b *testing.B) {
+	srv := nodeserver.Start(b)
+	warmUp(b, srv.URL())
+	b.Run("impl=sio", func(b *testing.B) {
+		ctx := ctxFor(b)
+		s, err := sio.Dial(ctx, srv.URL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		<-s.Events() // EventConnect
+		b.ReportAllocs()
+		b.ResetTimer()
+		start := time.Now()
+		errc := make(chan error, 1)
+		go func() {
+			for i := 0; i < b.N; i++ {
+				if err := s.Emit(ctx, "echo", payload); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+		for got := 0; got < b.N; {
+			select {
+			case ev := <-s.Events():
+				if ev.Type != sio.EventMessage || ev.Name != "echo" {
+					b.Fatalf("unexpected event %v %q %v", ev.Type, ev.Name, ev.Err)
+				}
+				got++
+			case <-ctx.Done():
+				b.Fatal(ctx.Err())
+			}
+		}
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	})
+	b.Run("impl=raw", func(b *testing.B) {
+		ctx := ctxFor(b)
+		c := rawDial(b, ctx, srv.URL())
+		defer c.CloseNow()
+		frame := []byte(`42["echo","` + payload + `"]`)
+		b.ReportAllocs()
+		b.ResetTimer()
+		start := time.Now()
+		errc := make(chan error, 1)
+		go func() {
+			for i := 0; i < b.N; i++ {
+				if err := c.Write(ctx, websocket.MessageText, frame); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+		for got := 0; got < b.N; {
+			msg := rawRead(b, ctx, c)
+			if bytes.HasPrefix(msg, []byte(`42["echo"`)) {
+				got++
+			}
+		}
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	})
+}
+
+// BenchmarkAck makes b.N acknowledged round trips one after another and
+// reports the median and 99th percentile.
+func BenchmarkAck(b *testing.B) {
+	srv := nodeserver.Start(b)
+	warmUp(b, srv.URL())
+	b.Run("impl=sio", func(b *testing.B) {
+		ctx := ctxFor(b)
+		s, err := sio.Dial(ctx, srv.URL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		lat := make([]time.Duration, b.N)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range lat {
+			t0 := time.Now()
+			f, err := s.EmitWithAck(ctx, "ack", payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := f.Wait(ctx); err != nil {
+				b.Fatal(err)
+			}
+			lat[i] = time.Since(t0)
+		}
+		reportLatency(b, lat)
+	})
+	b.Run("impl=raw", func(b *testing.B) {
+		ctx := ctxFor(b)
+		c := rawDial(b, ctx, srv.URL())
+		defer c.CloseNow()
+		lat := make([]time.Duration, b.N)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range lat {
+			t0 := time.Now()
+			id := fmt.Sprint(i)
+			frame := []byte(`42` + id + `["ack","` + payload + `"]`)
+			if err := c.Write(ctx, websocket.MessageText, frame); err != nil {
+				b.Fatal(err)
+			}
+			want := []byte(`43` + id + `[`)
+			for !bytes.HasPrefix(rawRead(b, ctx, c), want) {
+			}
+			lat[i] = time.Since(t0)
+		}
+		reportLatency(b, lat)
+	})
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// warmUp streams and acks through the server with the raw client, so that
+// the server's JIT has settled before either implementation is measured
+// (without it, whichever runs first is penalised several times over).
+func warmUp(b *testing.B, url string) {
+	ctx := ctxFor(b)
+	c := rawDial(b, ctx, url)
+	defer c.CloseNow()
+	const n = 30000
+	go func() {
+		for i := 0; i < n; i++ {
+			frame := []byte(`42["echo","` + payload + `"]`)
+			if i%10 == 0 {
+				frame = []byte(`42` + fmt.Sprint(i) + `["ack","` + payload + `"]`)
+			}
+			if c.Write(ctx, websocket.MessageText, frame) != nil {
+				return
+			}
+		}
+	}()
+	for got := 0; got < n; got++ {
+		rawRead(b, ctx, c)
+	}
+}
+
+// rawDial is the baseline client: a bare coder/websocket connection that
+// does the Engine.IO and Socket.IO handshakes by hand.
+func rawDial(b *testing.B, ctx context.Context, base string) *websocket.Conn {
+	u := strings.Replace(base, "http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
+	c, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.SetReadLimit(32 << 20)
+	if msg := rawRead(b, ctx, c); msg[0] != '0' {
+		b.Fatalf("expected open packet, got %q", msg)
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+		b.Fatal(err)
+	}
+	for !bytes.HasPrefix(rawRead(b, ctx, c), []byte("40")) {
+	}
+	return c
+}
+
+// rawRead reads the next message, answering pings on the way.
+func rawRead(b *testing.B, ctx context.Context, c *websocket.Conn) []byte {
+	for {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if string(msg) == "2" {
+			if err := c.Write(ctx, websocket.MessageText, []byte("3")); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		return msg
+	}
+}
