@@ -326,6 +326,22 @@ func (c *engineConn) send(ctx context.Context, m packet.Message) error {
 	}
 }
 
+// trySend queues a message if the writer's queue has room now, and returns
+// ErrDropped otherwise.
+func (c *engineConn) trySend(m packet.Message) error {
+	if err := c.checkSize(m); err != nil {
+		return err
+	}
+	select {
+	case c.out <- outgoing{msg: m}:
+		return nil
+	case <-c.ctx.Done():
+		return c.endedError()
+	default:
+		return ErrDropped
+	}
+}
+
 // checkSize refuses a message with a frame over the server's maxPayload,
 // which the server would answer by dropping the connection.
 func (c *engineConn) checkSize(m packet.Message) error {

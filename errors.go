@@ -59,6 +59,17 @@ var (
 	// ErrNamespaceInUse is returned by Manager.Socket for a namespace that
 	// already has an open socket on that Manager.
 	ErrNamespaceInUse = errors.New("sio: namespace already has a socket")
+	// ErrQueueFull is returned by emits made while the socket waits to
+	// reconnect when its offline queue is full (WithOfflineQueueLimit).
+	ErrQueueFull = errors.New("sio: offline queue full")
+	// ErrDropped is returned by EmitVolatile when it dropped the event.
+	ErrDropped = errors.New("sio: volatile event dropped")
+	// ErrAckTimeout fails an acknowledgement that did not come within
+	// WithAckTimeout (after the retries of WithRetries).
+	ErrAckTimeout = errors.New("sio: acknowledgement timed out")
+	// ErrReconnectFailed ends the sockets of a Manager that gave up
+	// reconnecting (Backoff.Attempts); the last attempt's error is wrapped.
+	ErrReconnectFailed = errors.New("sio: reconnection failed")
 	// ErrProtocol is returned when the server speaks a protocol this client
 	// does not, such as a Socket.IO 2.x server.
 	ErrProtocol = errors.New("sio: unsupported server protocol")

@@ -54,6 +54,10 @@ type Event struct {
 	Name string // event name, for EventMessage
 	Args Args   // arguments, for EventMessage
 	Err  error  // why, for EventDisconnect and EventConnectError
+	// Recovered reports, for EventConnect after a reconnection, that the
+	// server recovered the session (connection state recovery): the socket
+	// kept its id and the events it missed follow, in order.
+	Recovered bool
 
 	ack *ackRequest // non-nil when the server asked for an acknowledgement
 }
@@ -62,6 +66,7 @@ type Event struct {
 // copies of one Event so that it is answered at most once.
 type ackRequest struct {
 	socket *Socket
+	conn   *engineConn // the server expects the reply on the connection it asked on
 	id     uint64
 	done   atomic.Bool
 }
@@ -82,8 +87,11 @@ func (e Event) Ack(ctx context.Context, args ...any) error {
 		return ErrAlreadyAcked
 	}
 	s := e.ack.socket
-	h := packet.Header{Type: packet.Ack, Namespace: s.nsp, ID: e.ack.id, HasID: true}
-	return s.send(ctx, h, "", args)
+	msg, err := s.encode(packet.Header{Type: packet.Ack, Namespace: s.nsp, ID: e.ack.id, HasID: true}, "", args)
+	if err != nil {
+		return err
+	}
+	return s.replyOn(ctx, e.ack.conn, msg)
 }
 
 // Args are the arguments of an event or an acknowledgement, kept as the

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/ack"
 	"github.com/sio-go/sio/test/testserver"
 )
 
@@ -110,4 +111,10 @@ func disconnected(t *testing.T, s *sio.Socket) error {
 		}
 		return ev.Err
 	}
+}
+
+// ackFuture is a future with the value its reply should carry.
+type ackFuture struct {
+	*ack.Future[sio.Args]
+	want int
 }

@@ -3,10 +3,13 @@ package sio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sio-go/sio/packet"
 	"github.com/sio-go/sio/transport"
@@ -17,23 +20,74 @@ import (
 // Manager's single Engine.IO connection, which is opened when the first
 // socket needs it.
 //
+// When the connection is lost, the Manager reconnects with backoff (see
+// WithReconnect) and every socket joins its namespace again, except those
+// the server disconnected on purpose. Events tells how reconnection goes.
+//
 // All methods may be called concurrently. Close releases everything.
 type Manager struct {
 	cfg    config
 	tcfg   transport.Config
 	codec  packet.Codec
-	closed chan struct{} // closed by Close
+	ctx    context.Context // cancelled by Close: bounds reconnection
+	cancel context.CancelFunc
+	events chan ManagerEvent
 
 	dialMu sync.Mutex // serialises opening the connection
 
-	mu        sync.Mutex
-	conn      *engineConn        // the latest connection, nil before the first
-	sockets   map[string]*Socket // by namespace
-	isClosed  bool
-	closeOnce sync.Once
+	mu           sync.Mutex
+	conn         *engineConn        // the latest connection, nil before the first
+	sockets      map[string]*Socket // by namespace
+	isClosed     bool
+	reconnecting bool           // the reconnection goroutine runs
+	loops        sync.WaitGroup // the reconnection goroutine
+	closeOnce    sync.Once
 	// private is set for the Manager of Dial: it closes with its socket.
 	private bool
 }
+
+// ManagerEventType says what a ManagerEvent reports.
+type ManagerEventType int
+
+// The kinds of ManagerEvent, after the official client's reconnect_attempt,
+// reconnect_error, reconnect and reconnect_failed.
+const (
+	// ReconnectAttempt: the Manager waits Delay, then makes attempt Attempt
+	// (from 1). Err is why the previous connection or attempt failed.
+	ReconnectAttempt ManagerEventType = iota + 1
+	// ReconnectError: attempt Attempt failed with Err.
+	ReconnectError
+	// Reconnected: attempt Attempt connected; the sockets are joining again.
+	Reconnected
+	// ReconnectFailed: the Manager gave up after Attempt attempts (Backoff.Attempts);
+	// its sockets end with ErrReconnectFailed.
+	ReconnectFailed
+)
+
+func (t ManagerEventType) String() string {
+	switch t {
+	case ReconnectAttempt:
+		return "reconnect_attempt"
+	case ReconnectError:
+		return "reconnect_error"
+	case Reconnected:
+		return "reconnect"
+	case ReconnectFailed:
+		return "reconnect_failed"
+	}
+	return fmt.Sprintf("ManagerEventType(%d)", int(t))
+}
+
+// ManagerEvent reports a step of reconnection.
+type ManagerEvent struct {
+	Type    ManagerEventType
+	Attempt int           // the attempt, from 1
+	Delay   time.Duration // for ReconnectAttempt: the wait before it
+	Err     error
+}
+
+// managerEventBuffer is the capacity of Manager.Events.
+const managerEventBuffer = 32
 
 // NewManager returns a Manager for the server at rawURL (http, https, ws or
 // wss; the URL's path is ignored, its query is sent on every request). It
@@ -49,9 +103,6 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o.apply(&cfg)
-	}
-	if cfg.reconnect != nil {
-		return nil, "", fmt.Errorf("%w: reconnection (WithReconnect)", ErrNotSupported)
 	}
 	for _, t := range cfg.transports {
 		if t != WebSocket {
@@ -95,9 +146,10 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 			HTTPClient: cfg.httpClient,
 			ReadLimit:  cfg.maxMessageSize,
 		},
-		closed:  make(chan struct{}),
+		events:  make(chan ManagerEvent, managerEventBuffer),
 		sockets: make(map[string]*Socket),
 	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m, nsp, nil
 }
 
@@ -131,7 +183,7 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 	if err != nil {
 		return nil, err
 	}
-	s := newSocket(m, nsp, scfg)
+	s := newSocket(m, nsp, scfg, auth)
 	m.mu.Lock()
 	switch {
 	case m.isClosed:
@@ -142,10 +194,30 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 		return nil, fmt.Errorf("%w: %s", ErrNamespaceInUse, nsp)
 	}
 	m.sockets[nsp] = s
+	if conn == nil || conn.ended() {
+		conn = m.conn
+	}
+	waitForReconnect := m.reconnecting && (conn == nil || conn.ended())
+	if waitForReconnect {
+		// The reconnection goroutine joins every waiting socket once it
+		// has a connection.
+		s.state = disconnected
+	}
 	m.mu.Unlock()
 
-	if err := s.join(ctx, conn, auth); err != nil {
-		m.remove(s)
+	if waitForReconnect {
+		select {
+		case err = <-s.joined:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			s.leave(err, true)
+		}
+	} else {
+		err = s.join(ctx, conn)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -153,7 +225,7 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 
 // encodeAuth checks the auth payload early, so that a bad one is the
 // caller's error rather than a failed connection.
-func encodeAuth(auth any) (any, error) {
+func encodeAuth(auth any) (json.RawMessage, error) {
 	if auth == nil {
 		return nil, nil
 	}
@@ -175,15 +247,17 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 	m.dialMu.Lock()
 	defer m.dialMu.Unlock()
 	m.mu.Lock()
-	conn, closed := m.conn, m.isClosed
+	conn, closed, reconnecting := m.conn, m.isClosed, m.reconnecting
 	m.mu.Unlock()
-	if closed {
+	switch {
+	case closed:
 		return nil, ErrClosed
-	}
-	if conn != nil && !conn.ended() {
+	case conn != nil && !conn.ended():
 		return conn, nil
+	case reconnecting:
+		return nil, nil // the reconnection goroutine will connect
 	}
-	conn, err := dialEngine(ctx, &m.tcfg, m, m.codec.NewDecoder(m.cfg.maxAttachments))
+	conn, err := m.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +270,11 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 	m.conn = conn
 	m.mu.Unlock()
 	return conn, nil
+}
+
+// dial opens a new Engine.IO connection with a fresh Socket.IO decoder.
+func (m *Manager) dial(ctx context.Context) (*engineConn, error) {
+	return dialEngine(ctx, &m.tcfg, m, m.codec.NewDecoder(m.cfg.maxAttachments))
 }
 
 // handleMessage decodes a Socket.IO packet and hands it to its socket. It
@@ -214,22 +293,168 @@ func (m *Manager) handleMessage(c *engineConn, f packet.Frame) error {
 	return s.handle(c, p)
 }
 
-// connEnded is called once when a connection ends: every socket on it is
-// disconnected for good (this version does not reconnect).
+// connEnded is called once when a connection ends. With reconnection on,
+// its sockets wait to be joined again and the reconnection goroutine starts;
+// otherwise they end with err.
 func (m *Manager) connEnded(c *engineConn, err error) {
 	m.mu.Lock()
-	var gone []*Socket
-	for nsp, s := range m.sockets {
+	var on []*Socket
+	for _, s := range m.sockets {
 		if s.onConn(c) {
-			gone = append(gone, s)
-			delete(m.sockets, nsp)
+			on = append(on, s)
 		}
 	}
+	retry := m.cfg.reconnect != nil && !m.isClosed && c == m.conn && len(m.sockets) > 0
+	start := retry && !m.reconnecting
+	if start {
+		m.reconnecting = true
+		m.loops.Add(1)
+	}
 	m.mu.Unlock()
-	for _, s := range gone {
-		s.end(err, false)
+	for _, s := range on {
+		if retry {
+			s.connLost(c, err)
+		} else {
+			s.end(err, true)
+		}
+	}
+	if start {
+		go m.reconnect(err)
 	}
 }
+
+// reconnect is the reconnection goroutine. It waits, per the backoff
+// policy, and dials until a connection is made (or the Manager closes, or
+// the policy gives up); then it joins every waiting socket again and sends
+// what they queued. It exists only while the Manager is reconnecting.
+func (m *Manager) reconnect(cause error) {
+	defer m.loops.Done()
+	b := *m.cfg.reconnect
+	for attempt := 0; ; attempt++ {
+		if b.Attempts > 0 && attempt >= b.Attempts {
+			m.giveUp(attempt, cause)
+			return
+		}
+		d := b.delay(attempt, rand.Float64(), rand.IntN(2) == 0)
+		m.notify(ManagerEvent{Type: ReconnectAttempt, Attempt: attempt + 1, Delay: d, Err: cause})
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-m.ctx.Done():
+			t.Stop()
+			m.stopReconnecting()
+			return
+		}
+		ctx, cancel := context.WithTimeout(m.ctx, m.cfg.connectTimeout)
+		conn, err := m.dial(ctx)
+		cancel()
+		if err != nil {
+			if m.ctx.Err() != nil {
+				m.stopReconnecting()
+				return
+			}
+			cause = err
+			m.notify(ManagerEvent{Type: ReconnectError, Attempt: attempt + 1, Err: err})
+			continue
+		}
+		m.notify(ManagerEvent{Type: Reconnected, Attempt: attempt + 1})
+		if err := m.rejoin(conn); err == nil {
+			return
+		} else {
+			cause = err
+		}
+		attempt = -1 // connected: the next outage starts the policy again
+	}
+}
+
+// rejoin installs a new connection and joins every waiting socket on it,
+// sending their offline queues. It returns nil once reconnection is over,
+// and the error that ended conn if conn was lost meanwhile (the caller
+// goes on reconnecting).
+func (m *Manager) rejoin(conn *engineConn) error {
+	m.mu.Lock()
+	if m.isClosed {
+		m.mu.Unlock()
+		conn.close()
+		m.stopReconnecting()
+		return nil
+	}
+	m.conn = conn
+	var waiting []*Socket
+	for _, s := range m.sockets {
+		waiting = append(waiting, s)
+	}
+	m.mu.Unlock()
+
+	for _, s := range waiting {
+		s.mu.Lock()
+		wait := s.state == disconnected
+		s.mu.Unlock()
+		if !wait {
+			continue
+		}
+		if err := s.sendConnect(m.ctx, conn); err != nil {
+			continue // the socket ended, or conn did: checked below
+		}
+		var err error
+		select {
+		case err = <-s.joined:
+		case <-conn.ctx.Done():
+		case <-m.ctx.Done():
+		}
+		var ce *ConnectError
+		switch {
+		case errors.As(err, &ce):
+			s.refused(ce)
+		case err == nil:
+			s.flush(m.ctx, conn)
+		}
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if conn.ended() && !m.isClosed {
+		return context.Cause(conn.ctx) // lost again: connEnded left it to us
+	}
+	m.reconnecting = false
+	return nil
+}
+
+// giveUp ends every socket after the last allowed attempt.
+func (m *Manager) giveUp(attempts int, cause error) {
+	m.notify(ManagerEvent{Type: ReconnectFailed, Attempt: attempts, Err: cause})
+	m.mu.Lock()
+	sockets := make([]*Socket, 0, len(m.sockets))
+	for _, s := range m.sockets {
+		sockets = append(sockets, s)
+	}
+	m.reconnecting = false
+	m.mu.Unlock()
+	err := fmt.Errorf("%w after %d attempts: %w", ErrReconnectFailed, attempts, cause)
+	for _, s := range sockets {
+		s.end(err, true)
+	}
+}
+
+func (m *Manager) stopReconnecting() {
+	m.mu.Lock()
+	m.reconnecting = false
+	m.mu.Unlock()
+}
+
+// notify delivers a ManagerEvent if there is room: these events inform,
+// and a program that does not read them must not stall reconnection.
+func (m *Manager) notify(ev ManagerEvent) {
+	select {
+	case m.events <- ev:
+	default:
+	}
+}
+
+// Events returns the channel on which the Manager reports reconnection:
+// attempts, their failures, success, and giving up. It is buffered and
+// lossy (an event that finds it full is dropped), and closed by Close.
+func (m *Manager) Events() <-chan ManagerEvent { return m.events }
 
 // remove forgets a socket. When the Manager belongs to Dial and this was its
 // socket, the connection closes too.
@@ -249,26 +474,36 @@ func (m *Manager) remove(s *Socket) {
 }
 
 // Close disconnects every socket of the Manager (their Events channels
-// close), closes the connection and waits for all of the Manager's
-// goroutines to return. It is idempotent and may be called from any
-// goroutine.
+// close), stops reconnecting, closes the connection and waits for all of
+// the Manager's goroutines to return; then it closes Events. It is
+// idempotent and may be called from any goroutine.
 func (m *Manager) Close() error {
 	m.closeOnce.Do(func() {
 		m.mu.Lock()
 		m.isClosed = true
-		close(m.closed)
 		conn := m.conn
 		sockets := make([]*Socket, 0, len(m.sockets))
 		for _, s := range m.sockets {
 			sockets = append(sockets, s)
 		}
 		m.mu.Unlock()
+		m.cancel()
 		for _, s := range sockets {
-			s.Close()
+			s.leave(ErrClientDisconnect, true)
 		}
 		if conn != nil {
 			conn.close()
 		}
+		m.loops.Wait()
+		// A connection the reconnection goroutine made just before it
+		// stopped is closed by rejoin; the latest one is closed here.
+		m.mu.Lock()
+		last := m.conn
+		m.mu.Unlock()
+		if last != nil && last != conn {
+			last.close()
+		}
+		close(m.events)
 	})
 	return nil
 }

@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"time"
@@ -39,13 +40,42 @@ func (t Transport) String() string {
 	return "Transport(?)"
 }
 
-// Backoff is a reconnection policy: the n-th attempt waits
-// min(Min·2ⁿ, Max), randomised by ±Jitter (a fraction, 0 to 1), and at most
-// Attempts attempts are made (0 means no limit).
+// Backoff is a reconnection policy: before attempt n (from 0) the Manager
+// waits min(Min·2ⁿ, Max), randomised by ±Jitter (a fraction of the delay,
+// 0 to 1) and never more than Max, and it makes at most Attempts attempts
+// (0 means no limit). The attempt count starts again after every successful
+// connection.
 type Backoff struct {
 	Min, Max time.Duration
 	Jitter   float64
 	Attempts int
+}
+
+// defaultBackoff is the official client's policy: 1 s doubling up to 5 s,
+// ±50 %, with no limit on attempts.
+func defaultBackoff() *Backoff {
+	return &Backoff{Min: time.Second, Max: 5 * time.Second, Jitter: 0.5}
+}
+
+// minBackoff is the least delay between attempts, whatever the policy says,
+// so that no policy turns into a busy loop.
+const minBackoff = 10 * time.Millisecond
+
+// delay returns the wait before attempt n.
+func (b Backoff) delay(n int, random float64, up bool) time.Duration {
+	d := float64(b.Min) * math.Pow(2, float64(n))
+	if b.Jitter > 0 {
+		dev := random * b.Jitter * d
+		if up {
+			d += dev
+		} else {
+			d -= dev
+		}
+	}
+	if max := float64(b.Max); d > max || math.IsInf(d, 0) || math.IsNaN(d) {
+		d = max
+	}
+	return max(time.Duration(d), minBackoff)
 }
 
 // Defaults.
@@ -61,6 +91,9 @@ const (
 	// socket holds for a program that is not reading Events.
 	DefaultEventQueueEvents = 4096
 	DefaultEventQueueBytes  = 64 << 20
+	// DefaultOfflineQueue bounds the emits a socket holds while it waits
+	// to reconnect.
+	DefaultOfflineQueue = 1024
 	// DefaultConnectTimeout bounds Dial and Manager.Socket when their
 	// context has no earlier deadline.
 	DefaultConnectTimeout = 20 * time.Second
@@ -83,15 +116,19 @@ type config struct {
 
 // socketConfig is what the SocketOptions of one socket set.
 type socketConfig struct {
-	auth        any
-	queueEvents int
-	queueBytes  int64
+	auth         any
+	queueEvents  int
+	queueBytes   int64
+	offlineQueue int
+	retries      int
+	ackTimeout   time.Duration
 }
 
 func defaultConfig() config {
 	return config{
 		path:           DefaultPath,
 		transports:     []Transport{WebSocket},
+		reconnect:      defaultBackoff(),
 		connectTimeout: DefaultConnectTimeout,
 		maxMessageSize: DefaultMaxMessageSize,
 		maxAttachments: DefaultMaxAttachments,
@@ -101,7 +138,11 @@ func defaultConfig() config {
 }
 
 func defaultSocketConfig() socketConfig {
-	return socketConfig{queueEvents: DefaultEventQueueEvents, queueBytes: DefaultEventQueueBytes}
+	return socketConfig{
+		queueEvents:  DefaultEventQueueEvents,
+		queueBytes:   DefaultEventQueueBytes,
+		offlineQueue: DefaultOfflineQueue,
+	}
 }
 
 type optionFunc func(*config)
@@ -158,15 +199,21 @@ func WithTransports(ts ...Transport) Option {
 	return optionFunc(func(c *config) { c.transports = append([]Transport(nil), ts...) })
 }
 
-// WithReconnect sets the reconnection policy. Reconnection is not
-// implemented in this version: Dial and Manager.Socket fail with
-// ErrNotSupported when it is asked for.
+// WithReconnect sets the reconnection policy. The default is the official
+// client's: Backoff{Min: time.Second, Max: 5 * time.Second, Jitter: 0.5},
+// with no limit on attempts. A Min of zero or less means 1 s, a Max below Min means
+// Min, and Jitter is clamped to [0, 1].
 func WithReconnect(b Backoff) Option {
+	if b.Min <= 0 {
+		b.Min = time.Second
+	}
+	b.Max = max(b.Max, b.Min)
+	b.Jitter = min(max(b.Jitter, 0), 1)
 	return optionFunc(func(c *config) { c.reconnect = &b })
 }
 
 // WithoutReconnect turns reconnection off: when the connection ends, every
-// socket ends with it. This is the behaviour of this version.
+// socket ends with it.
 func WithoutReconnect() Option {
 	return optionFunc(func(c *config) { c.reconnect = nil })
 }
@@ -199,6 +246,36 @@ func WithAuth(auth any) interface {
 	SocketOption
 } {
 	return bothOption(func(c *socketConfig) { c.auth = auth })
+}
+
+// WithOfflineQueueLimit bounds the emits a socket holds while it waits to
+// reconnect (default 1024); past it, emits fail with ErrQueueFull.
+func WithOfflineQueueLimit(n int) interface {
+	Option
+	SocketOption
+} {
+	return bothOption(func(c *socketConfig) { c.offlineQueue = n })
+}
+
+// WithAckTimeout fails an acknowledgement that has not come d after its
+// event was sent, with ErrAckTimeout (after any retries, see WithRetries).
+// One timer per pending acknowledgement, stopped by the reply.
+func WithAckTimeout(d time.Duration) interface {
+	Option
+	SocketOption
+} {
+	return bothOption(func(c *socketConfig) { c.ackTimeout = d })
+}
+
+// WithRetries makes EmitWithAck send an event again, with a new ack id, when
+// its acknowledgement times out (WithAckTimeout) or the connection is lost
+// before it came: at most n more times, in the order the events were first
+// emitted (the JS client's retries option).
+func WithRetries(n int) interface {
+	Option
+	SocketOption
+} {
+	return bothOption(func(c *socketConfig) { c.retries = max(n, 0) })
 }
 
 // WithEventQueueLimit bounds what a socket holds for a program that does not

@@ -3,8 +3,11 @@ package sio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/sio-go/sio/ack"
 	"github.com/sio-go/sio/packet"
@@ -13,35 +16,71 @@ import (
 // A Socket is one namespace joined on a Manager's connection. Events from
 // the server arrive on Events; Emit and EmitWithAck send.
 //
+// When the connection is lost and the Manager reconnects, the socket joins
+// its namespace again by itself; emits made in between are queued and sent,
+// in order, once it has.
+//
 // All methods may be called concurrently, from any number of goroutines.
 // Emits made by one goroutine reach the server in the order they were made.
 type Socket struct {
 	m    *Manager
 	nsp  string
+	cfg  socketConfig
 	acks ack.Table[Args]
 	box  *mailbox
 	done chan struct{} // closed when the socket has ended
 
-	mu     sync.Mutex
-	state  socketState
-	conn   *engineConn
-	id     string
-	err    error      // why the socket ended
-	joined chan error // the outcome of join, buffered
+	mu      sync.Mutex
+	state   socketState
+	conn    *engineConn // the connection joined or being joined
+	id      string
+	auth    json.RawMessage // sent with every CONNECT; see SetAuth
+	pid     string          // connection state recovery: the session…
+	offset  string          // …and the offset of the last event seen
+	err     error           // why the socket ended
+	joined  chan error      // the outcome of the current join, buffered
+	seq     uint64          // emit order, for queueing and resending in order
+	offline []queued        // emits made while not connected, by seq
+	resend  map[uint64]*ackEmit
 }
 
+// socketState is where a socket is in its life.
 type socketState int
 
 const (
-	joining socketState = iota
-	connected
-	ended
+	joining      socketState = iota // CONNECT sent, no answer yet
+	connected                       // joined; emits go straight out
+	flushing                        // joined again; the offline queue is going out
+	disconnected                    // connection lost, the Manager is reconnecting
+	ended                           // for good
 )
 
-func newSocket(m *Manager, nsp string, cfg socketConfig) *Socket {
+// queued is an emit waiting in the offline queue.
+type queued struct {
+	seq uint64
+	msg packet.Message // an emit without ack, encoded…
+	ae  *ackEmit       // …or an acknowledged one, encoded when sent
+}
+
+// ackEmit is an acknowledged emit that is encoded when it is sent, because
+// its ack id is chosen then: one queued while offline, or one that may be
+// sent again (WithRetries) or times out (WithAckTimeout).
+type ackEmit struct {
+	seq    uint64
+	event  string
+	args   []any
+	future *ack.Future[Args]
+	tries  int         // times sent
+	id     uint64      // ack id of the latest send
+	timer  *time.Timer // ack timeout of the latest send
+}
+
+func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *Socket {
 	return &Socket{
 		m:      m,
 		nsp:    nsp,
+		cfg:    cfg,
+		auth:   auth,
 		box:    newMailbox(cfg.queueEvents, cfg.queueBytes),
 		done:   make(chan struct{}),
 		joined: make(chan error, 1),
@@ -52,7 +91,7 @@ func newSocket(m *Manager, nsp string, cfg socketConfig) *Socket {
 // it: events the server emits (EventMessage), in the order the server sent
 // them, and EventConnect, EventDisconnect and EventConnectError. The
 // channel is closed once the socket has ended for good: after its final
-// EventDisconnect has been read, or at once by Close.
+// event has been read, or at once by Close.
 //
 // The socket never waits for the program to read: events that arrive while
 // the program is busy are queued, up to the limits of WithEventQueueLimit,
@@ -61,7 +100,8 @@ func newSocket(m *Manager, nsp string, cfg socketConfig) *Socket {
 func (s *Socket) Events() <-chan Event { return s.box.ch }
 
 // ID returns the socket's id, given by the server when it accepted the
-// socket.
+// socket (it changes when the socket joins again after a reconnection,
+// unless the server recovered the session).
 func (s *Socket) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,11 +111,15 @@ func (s *Socket) ID() string {
 // Namespace returns the socket's namespace, such as "/" or "/admin".
 func (s *Socket) Namespace() string { return s.nsp }
 
+// Manager returns the Manager whose connection the socket uses. For a socket
+// from Dial it is a private one, closed with the socket.
+func (s *Socket) Manager() *Manager { return s.m }
+
 // Connected reports whether the socket is joined to its namespace now.
 func (s *Socket) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state == connected
+	return s.state == connected || s.state == flushing
 }
 
 // Done returns a channel that is closed when the socket has ended for good
@@ -88,6 +132,20 @@ func (s *Socket) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// SetAuth replaces the auth payload sent when the socket joins its
+// namespace again (after a reconnection), for credentials that expire. It
+// must encode as a JSON object.
+func (s *Socket) SetAuth(auth any) error {
+	raw, err := encodeAuth(auth)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.auth = raw
+	s.mu.Unlock()
+	return nil
 }
 
 // reserved are the event names the protocol keeps for itself.
@@ -108,64 +166,286 @@ func checkEventName(event string) error {
 //
 // ctx bounds only the wait for room in the send queue: once Emit returns
 // nil, the event is queued and will be written unless the connection ends
-// first. Emit fails with ErrClosed on a socket that has ended and with
-// ErrPayloadTooLarge when the message exceeds the server's maxPayload.
+// first. While the socket is disconnected and the Manager reconnects, the
+// event waits in the socket's offline queue (see WithOfflineQueueLimit) and
+// goes out once the socket has joined again.
+//
+// Emit fails with ErrClosed on a socket that has ended, with ErrQueueFull
+// when the offline queue is full, and with ErrPayloadTooLarge when the
+// message exceeds the server's maxPayload.
 func (s *Socket) Emit(ctx context.Context, event string, args ...any) error {
 	if err := checkEventName(event); err != nil {
 		return err
 	}
-	return s.send(ctx, packet.Header{Type: packet.Event, Namespace: s.nsp}, event, args)
+	msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp}, event, args)
+	if err != nil {
+		return err
+	}
+	return s.send(ctx, msg, false)
+}
+
+// EmitVolatile sends an event like Emit when the socket can send it at once,
+// and drops it otherwise (while disconnected, or when the send queue is
+// full), returning ErrDropped: for data that is worthless when late.
+func (s *Socket) EmitVolatile(ctx context.Context, event string, args ...any) error {
+	if err := checkEventName(event); err != nil {
+		return err
+	}
+	msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp}, event, args)
+	if err != nil {
+		return err
+	}
+	return s.send(ctx, msg, true)
 }
 
 // EmitWithAck sends an event with args and asks the server to acknowledge
 // it. The returned future resolves with the server's reply, or with an
-// error when the socket disconnects or closes first (the reason, with
-// errors.Is) or when a Wait's context ends. ctx bounds only the wait to
-// queue the event, as for Emit.
+// error: the disconnect reason when the connection is lost after the event
+// was sent (unless WithRetries), ErrAckTimeout (WithAckTimeout), or the
+// context's error when a Wait gives up. ctx bounds only the wait to queue the
+// event, as for Emit.
+//
+// With WithRetries(n), the event is sent again, with a new ack id, when its
+// acknowledgement times out or the connection is lost, at most n more times
+// and in the order the events were first emitted.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*ack.Future[Args], error) {
 	if err := checkEventName(event); err != nil {
 		return nil, err
 	}
-	id, f := s.acks.Register()
-	h := packet.Header{Type: packet.Event, Namespace: s.nsp, ID: id, HasID: true}
-	if err := s.send(ctx, h, event, args); err != nil {
-		s.acks.Fail(id, err)
+	if s.cfg.retries == 0 && s.cfg.ackTimeout == 0 {
+		// The common case: register, encode and send, with no state kept
+		// beyond the pending entry.
+		s.mu.Lock()
+		conn, direct := s.conn, s.state == connected
+		s.mu.Unlock()
+		if direct {
+			id, f := s.acks.Register()
+			msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp, ID: id, HasID: true}, event, args)
+			if err == nil {
+				err = conn.send(ctx, msg)
+			}
+			if err == nil || !s.lostConn(conn, err) {
+				if err != nil {
+					s.acks.Fail(id, err)
+					return nil, err
+				}
+				return f, nil
+			}
+			s.acks.Detach(id) // the connection was lost meanwhile: queue it
+		}
+	}
+	ae := &ackEmit{event: event, args: args, future: ack.NewFuture[Args]()}
+	if err := s.sendAckEmit(ctx, ae); err != nil {
 		return nil, err
 	}
-	return f, nil
+	return ae.future, nil
 }
 
-// send encodes a packet of this socket and queues it on its connection.
-func (s *Socket) send(ctx context.Context, h packet.Header, event string, args []any) error {
-	s.mu.Lock()
-	conn, state, err := s.conn, s.state, s.err
-	s.mu.Unlock()
-	if state != connected {
-		if err == nil {
-			err = ErrClosed
-		}
-		return fmt.Errorf("%w: %w", ErrClosed, err)
-	}
+// encode encodes a packet of this socket.
+func (s *Socket) encode(h packet.Header, event string, args []any) (packet.Message, error) {
 	msg, err := s.m.codec.Encode(h, event, args)
 	if err != nil {
-		return fmt.Errorf("sio: encode %q: %w", event, err)
+		return msg, fmt.Errorf("sio: encode %q: %w", event, err)
+	}
+	return msg, nil
+}
+
+// send sends msg now if the socket is connected and queues it otherwise
+// (volatile messages are dropped instead).
+func (s *Socket) send(ctx context.Context, msg packet.Message, volatile bool) error {
+	for {
+		s.mu.Lock()
+		state, conn, err := s.state, s.conn, s.err
+		if state != connected && state != ended {
+			defer s.mu.Unlock()
+			if volatile {
+				return ErrDropped
+			}
+			return s.enqueue(queued{msg: msg})
+		}
+		s.mu.Unlock()
+		switch {
+		case state == ended:
+			return fmt.Errorf("%w: %w", ErrClosed, err)
+		case volatile:
+			return conn.trySend(msg)
+		}
+		err = conn.send(ctx, msg)
+		if err != nil && s.lostConn(conn, err) {
+			continue // the connection was lost meanwhile: queue it
+		}
+		return err
+	}
+}
+
+// replyOn sends an acknowledgement on the connection whose server asked for
+// it: after a reconnection, a new server session would not know the id.
+func (s *Socket) replyOn(ctx context.Context, conn *engineConn, msg packet.Message) error {
+	s.mu.Lock()
+	live := s.conn == conn && (s.state == connected || s.state == flushing)
+	err := s.err
+	s.mu.Unlock()
+	if !live {
+		if err == nil {
+			err = ErrTransportClose
+		}
+		return fmt.Errorf("%w: the connection that asked for the acknowledgement is gone: %w", ErrClosed, err)
 	}
 	return conn.send(ctx, msg)
 }
 
-// join sends the CONNECT packet and waits for the server's answer.
-func (s *Socket) join(ctx context.Context, conn *engineConn, auth any) error {
+// onConn reports whether the socket uses connection c.
+func (s *Socket) onConn(c *engineConn) bool {
 	s.mu.Lock()
-	s.conn = conn
+	defer s.mu.Unlock()
+	return s.conn == c
+}
+
+// lostConn reports whether err says that conn ended and the socket has moved
+// on (it is waiting to reconnect): the caller queues its message instead of
+// failing.
+func (s *Socket) lostConn(conn *engineConn, err error) bool {
+	if !errors.Is(err, ErrClosed) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn != conn && s.state != ended
+}
+
+// enqueue adds q to the offline queue, in seq order. s.mu is held.
+func (s *Socket) enqueue(q queued) error {
+	if len(s.offline) >= s.cfg.offlineQueue {
+		return fmt.Errorf("%w: %d emits wait for the connection", ErrQueueFull, len(s.offline))
+	}
+	if q.seq == 0 {
+		s.seq++
+		q.seq = s.seq
+		if q.ae != nil {
+			q.ae.seq = q.seq
+		}
+	}
+	i, _ := slices.BinarySearchFunc(s.offline, q.seq, func(e queued, seq uint64) int {
+		switch {
+		case e.seq < seq:
+			return -1
+		case e.seq > seq:
+			return 1
+		}
+		return 0
+	})
+	s.offline = slices.Insert(s.offline, i, q)
+	return nil
+}
+
+// sendAckEmit sends ae now if the socket is connected, and queues it
+// otherwise.
+func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
+	for {
+		s.mu.Lock()
+		switch s.state {
+		case connected:
+			conn := s.conn
+			if ae.seq == 0 {
+				s.seq++
+				ae.seq = s.seq
+			}
+			s.mu.Unlock()
+			err := s.transmit(ctx, conn, ae)
+			if err != nil && s.lostConn(conn, err) {
+				continue
+			}
+			return err
+		case ended:
+			err := s.err
+			s.mu.Unlock()
+			return fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		err := s.enqueue(queued{seq: ae.seq, ae: ae})
+		s.mu.Unlock()
+		return err
+	}
+}
+
+// transmit sends ae on conn under a new ack id, with its timeout. A failure
+// to queue it fails its future too, unless the connection was lost (then the
+// caller queues it).
+func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) error {
+	id := s.acks.Attach(ae.future)
+	msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp, ID: id, HasID: true}, ae.event, ae.args)
+	if err != nil {
+		s.acks.Fail(id, err)
+		return err
+	}
+	s.mu.Lock()
+	ae.tries++
+	ae.id = id
+	if s.cfg.retries > 0 || s.cfg.ackTimeout > 0 {
+		if s.resend == nil {
+			s.resend = make(map[uint64]*ackEmit)
+		}
+		s.resend[id] = ae
+		if s.cfg.ackTimeout > 0 {
+			ae.timer = time.AfterFunc(s.cfg.ackTimeout, func() { s.ackTimedOut(ae, id) })
+		}
+	}
 	s.mu.Unlock()
-	var args []any
-	if auth != nil {
-		args = []any{auth}
+	if err := conn.send(ctx, msg); err != nil {
+		s.forgetSent(id)
+		if s.lostConn(conn, err) {
+			s.acks.Detach(id)
+		} else {
+			s.acks.Fail(id, err)
+		}
+		return err
 	}
-	msg, err := s.m.codec.Encode(packet.Header{Type: packet.Connect, Namespace: s.nsp}, "", args)
-	if err == nil {
-		err = conn.send(ctx, msg)
+	return nil
+}
+
+// forgetSent drops the resend state of ack id, stopping its timer, and
+// returns it.
+func (s *Socket) forgetSent(id uint64) *ackEmit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ae := s.resend[id]
+	if ae != nil {
+		delete(s.resend, id)
+		if ae.timer != nil {
+			ae.timer.Stop()
+		}
 	}
+	return ae
+}
+
+// ackTimedOut runs when the acknowledgement of ae's send under id is late:
+// ae is sent again if it has tries left, and fails with ErrAckTimeout
+// otherwise.
+func (s *Socket) ackTimedOut(ae *ackEmit, id uint64) {
+	if s.forgetSent(id) == nil {
+		return // answered, or the connection was lost, meanwhile
+	}
+	if ae.tries > s.cfg.retries {
+		s.acks.Fail(id, fmt.Errorf("%w: after %d tries", ErrAckTimeout, ae.tries))
+		return
+	}
+	if s.acks.Detach(id) == nil {
+		return // answered just now
+	}
+	// Runs on the timer's own goroutine; the Manager's context bounds it.
+	if err := s.sendAckEmit(s.m.ctx, ae); err != nil {
+		s.failFuture(ae.future, err)
+	}
+}
+
+// failFuture resolves a future that no table entry holds with err.
+func (s *Socket) failFuture(f *ack.Future[Args], err error) {
+	s.acks.Fail(s.acks.Attach(f), err) // Attach fails it already if the table is closed
+}
+
+// join sends the CONNECT packet on conn and waits for the server's answer.
+// On failure the socket is ended.
+func (s *Socket) join(ctx context.Context, conn *engineConn) error {
+	err := s.sendConnect(ctx, conn)
 	if err == nil {
 		select {
 		case err = <-s.joined:
@@ -180,7 +460,47 @@ func (s *Socket) join(ctx context.Context, conn *engineConn, auth any) error {
 	return nil
 }
 
-// resolveJoin reports the outcome of join; the first outcome wins.
+// sendConnect moves the socket to joining on conn and sends CONNECT with the
+// auth payload (and, once the server gave one, the recovery session).
+func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
+	s.mu.Lock()
+	if s.state == ended {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.state, s.conn = joining, conn
+	select {
+	case <-s.joined: // a stale outcome of an earlier join
+	default:
+	}
+	payload := connectPayload(s.auth, s.pid, s.offset)
+	s.mu.Unlock()
+	var args []any
+	if payload != nil {
+		args = []any{payload}
+	}
+	msg, err := s.encode(packet.Header{Type: packet.Connect, Namespace: s.nsp}, "", args)
+	if err != nil {
+		return err
+	}
+	return conn.send(ctx, msg)
+}
+
+// connectPayload merges the auth object with the recovery fields the server
+// expects (pid and offset) when there is a session to recover.
+func connectPayload(auth json.RawMessage, pid, offset string) json.RawMessage {
+	if pid == "" {
+		return auth
+	}
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	out := `{"pid":` + q(pid) + `,"offset":` + q(offset)
+	if rest, ok := packet.ObjectMembers(auth); ok && len(rest) > 0 {
+		out += "," + string(rest)
+	}
+	return json.RawMessage(out + "}")
+}
+
+// resolveJoin reports the outcome of a join; the first outcome wins.
 func (s *Socket) resolveJoin(err error) {
 	select {
 	case s.joined <- err:
@@ -193,21 +513,24 @@ func (s *Socket) resolveJoin(err error) {
 func (s *Socket) handle(c *engineConn, p packet.Packet) error {
 	switch p.Type {
 	case packet.Connect:
-		return s.onConnect(p)
+		s.onConnect(c, p)
 	case packet.ConnectError:
-		s.onConnectError(p)
+		s.onConnectError(c, p)
 	case packet.Disconnect:
 		s.end(ErrServerDisconnect, true)
 	case packet.Event, packet.BinaryEvent:
 		ev := Event{Type: EventMessage, Name: p.Name, Args: s.args(p)}
 		if p.HasID {
-			ev.ack = &ackRequest{socket: s, id: p.ID}
+			ev.ack = &ackRequest{socket: s, conn: c, id: p.ID}
 		}
+		s.trackOffset(p)
 		if !s.box.push(ev) {
 			s.slowConsumer()
 		}
 	case packet.Ack, packet.BinaryAck:
-		s.acks.Resolve(p.ID, s.args(p)) // an unknown id is dropped
+		if s.acks.Resolve(p.ID, s.args(p)) { // an unknown id is dropped
+			s.forgetSent(p.ID)
+		}
 	}
 	return nil
 }
@@ -216,26 +539,53 @@ func (s *Socket) args(p packet.Packet) Args {
 	return Args{elems: p.Args, attachments: p.Attachments, codec: s.m.codec}
 }
 
-func (s *Socket) onConnect(p packet.Packet) error {
+// trackOffset remembers the offset a server with connection state recovery
+// appends to the events it sends (their last argument, a string), to send it
+// back when joining again.
+func (s *Socket) trackOffset(p packet.Packet) {
+	if len(p.Args) == 0 {
+		return
+	}
+	last := p.Args[len(p.Args)-1]
+	if len(last) < 2 || last[0] != '"' {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pid == "" {
+		return
+	}
+	var off string
+	if json.Unmarshal(last, &off) == nil {
+		s.offset = off
+	}
+}
+
+func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	// packet.StringMember rather than json.Unmarshal: this runs on the
 	// connection's reader, whose stack every idle connection pays for.
 	sid, _ := packet.StringMember(p.Data, "sid")
+	pid, _ := packet.StringMember(p.Data, "pid")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != joining {
-		return nil // a duplicate answer; the official client ignores it too
+	if s.state != joining || s.conn != c {
+		return // a duplicate answer; the official client ignores it too
 	}
 	if sid == "" {
 		s.resolveJoin(fmt.Errorf("%w: the CONNECT reply has no sid: the server speaks Socket.IO 2.x", ErrProtocol))
-		return nil
+		return
 	}
-	s.id, s.state = sid, connected
-	s.box.pushLifecycle(Event{Type: EventConnect}, false)
+	recovered := pid != "" && pid == s.pid
+	s.id, s.pid = sid, pid
+	s.state = connected
+	if len(s.offline) > 0 {
+		s.state = flushing // the Manager's reconnection sends the queue first
+	}
+	s.box.pushLifecycle(Event{Type: EventConnect, Recovered: recovered}, false)
 	s.resolveJoin(nil)
-	return nil
 }
 
-func (s *Socket) onConnectError(p packet.Packet) {
+func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
 	// CONNECT_ERROR data is an object {message, data} (v3+) or a string.
 	ce := &ConnectError{}
 	if msg, ok := packet.StringMember(p.Data, "message"); ok {
@@ -246,11 +596,83 @@ func (s *Socket) onConnectError(p packet.Packet) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == joining {
+	if s.state == joining && s.conn == c {
 		s.resolveJoin(ce)
+	}
+}
+
+// flush sends the offline queue on conn, in order, after a rejoin, and then
+// lets emits go straight out. It runs on the Manager's reconnection
+// goroutine and returns early if the connection is lost again.
+func (s *Socket) flush(ctx context.Context, conn *engineConn) {
+	for {
+		s.mu.Lock()
+		if s.conn != conn || s.state != flushing {
+			s.mu.Unlock()
+			return
+		}
+		if len(s.offline) == 0 {
+			s.state = connected
+			s.offline = nil
+			s.mu.Unlock()
+			return
+		}
+		q := s.offline[0]
+		s.offline = s.offline[1:]
+		s.mu.Unlock()
+
+		var err error
+		if q.ae != nil {
+			if _, _, done := q.ae.future.Result(); done {
+				continue // its waiter gave up
+			}
+			err = s.transmit(ctx, conn, q.ae)
+		} else {
+			err = conn.send(ctx, q.msg)
+		}
+		if err != nil {
+			if s.lostConn(conn, err) {
+				s.mu.Lock()
+				s.enqueue(q) // back in its place, for the next connection
+				s.mu.Unlock()
+				return
+			}
+			// The message itself is refused (too large for this server):
+			// it is dropped, not retried forever. An ack's future has
+			// failed with the error.
+		}
+	}
+}
+
+// connLost moves a socket whose connection c ended to disconnected, to be
+// joined again by the Manager's reconnection: acknowledgements it was
+// waiting for fail with err, except those it may send again.
+func (s *Socket) connLost(c *engineConn, err error) {
+	s.mu.Lock()
+	if s.conn != c || s.state == ended || s.state == disconnected {
+		s.mu.Unlock()
 		return
 	}
-	s.box.pushLifecycle(Event{Type: EventConnectError, Err: ce}, false)
+	was := s.state
+	s.state, s.conn = disconnected, nil
+	if was == joining {
+		s.resolveJoin(err)
+	}
+	// Sent emits with retries left go back in the queue, in order.
+	for id, ae := range s.resend {
+		delete(s.resend, id)
+		if ae.timer != nil {
+			ae.timer.Stop()
+		}
+		if ae.tries <= s.cfg.retries && s.acks.Detach(id) != nil {
+			s.enqueue(queued{seq: ae.seq, ae: ae})
+		}
+	}
+	s.mu.Unlock()
+	s.acks.FailAll(err)
+	if was == connected || was == flushing {
+		s.box.pushLifecycle(Event{Type: EventDisconnect, Err: err}, false)
+	}
 }
 
 // slowConsumer disconnects a socket whose program stopped reading Events.
@@ -265,81 +687,87 @@ func (s *Socket) slowConsumer() {
 // connection's reader must (the packet is a courtesy).
 func (s *Socket) sendDisconnect(wait bool) {
 	s.mu.Lock()
-	conn := s.conn
+	conn, live := s.conn, s.state == connected || s.state == flushing || s.state == joining
 	s.mu.Unlock()
-	if conn == nil {
+	if !live || conn == nil {
 		return
 	}
-	msg, err := s.m.codec.Encode(packet.Header{Type: packet.Disconnect, Namespace: s.nsp}, "", nil)
+	msg, err := s.encode(packet.Header{Type: packet.Disconnect, Namespace: s.nsp}, "", nil)
 	if err != nil {
 		return
 	}
-	if wait {
-		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
-		defer cancel()
-		conn.send(ctx, msg)
+	if !wait {
+		conn.trySend(msg)
 		return
 	}
-	select {
-	case conn.out <- outgoing{msg: msg}:
-	default:
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	conn.send(ctx, msg)
 }
 
-// end finishes the socket: pending acks fail with err, Events gets a last
-// EventDisconnect and closes once it is read. With forget, the Manager
-// drops the socket (the connection itself has not ended). It reports
-// whether the socket was still live.
-func (s *Socket) end(err error, forget bool) bool {
+// end finishes the socket for good: pending and queued acknowledgements
+// fail with err, and Events gets a last EventDisconnect (when the program
+// saw the socket connected) and closes once it is read. With forget, the
+// Manager drops the socket.
+func (s *Socket) end(err error, forget bool) {
 	s.mu.Lock()
 	if s.state == ended {
 		s.mu.Unlock()
-		return false
+		return
 	}
 	was := s.state
 	s.state, s.err = ended, err
 	if was == joining {
 		s.resolveJoin(err)
 	}
+	offline := s.offline
+	s.offline = nil
+	for id, ae := range s.resend {
+		delete(s.resend, id)
+		if ae.timer != nil {
+			ae.timer.Stop()
+		}
+	}
 	s.mu.Unlock()
 	close(s.done)
 	s.acks.Close(err)
-	if was == connected {
-		s.box.pushLifecycle(Event{Type: EventDisconnect, Err: err}, true)
+	for _, q := range offline {
+		if q.ae != nil {
+			s.acks.Attach(q.ae.future) // fails it: the table is closed
+		}
+	}
+	if was == joining && s.id == "" {
+		s.box.discard() // nobody has seen this socket
 	} else {
-		s.box.discard()
+		s.box.pushLifecycle(Event{Type: EventDisconnect, Err: err}, true)
 	}
 	if forget {
 		s.m.remove(s)
 	}
-	return true
 }
 
-// onConn reports whether the socket uses connection c.
-func (s *Socket) onConn(c *engineConn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conn == c
+// refused ends a socket that the server refused to take back after a
+// reconnection: its last event is the EventConnectError.
+func (s *Socket) refused(ce *ConnectError) {
+	s.box.pushLifecycle(Event{Type: EventConnectError, Err: ce}, false)
+	s.end(ce, true)
 }
 
 // leave ends the socket from this side: it tells the server (when said),
 // and discards undelivered events.
 func (s *Socket) leave(err error, tell bool) {
-	s.mu.Lock()
-	live := s.state != ended
-	s.mu.Unlock()
-	if live && tell {
+	if tell {
 		s.sendDisconnect(true)
 	}
 	s.end(err, true)
 	s.box.discard()
 }
 
-// Close leaves the namespace (sending DISCONNECT), fails pending acks with
-// ErrClientDisconnect, discards undelivered events and closes Events. A
-// socket from Dial also closes its connection, and Close returns once every
-// goroutine of the connection has returned. Close is idempotent and may be
-// called from any goroutine; it always returns nil.
+// Close leaves the namespace (sending DISCONNECT), fails pending and queued
+// acknowledgements with ErrClientDisconnect, discards undelivered events and
+// closes Events. A socket from Dial also closes its Manager, and Close
+// returns once every goroutine of the Manager has returned. Close is
+// idempotent and may be called from any goroutine; it always returns nil.
 func (s *Socket) Close() error {
 	s.leave(ErrClientDisconnect, true)
 	if s.m.private {

@@ -314,7 +314,7 @@ func TestSlowConsumer(t *testing.T) {
 func TestPingTimeout(t *testing.T) {
 	steps := append(handshake(testserver.Open{PingInterval: 50, PingTimeout: 50}), testserver.WaitForClose())
 	srv := scripted(t, steps...)
-	s := dial(t, srv.URL())
+	s := dial(t, srv.URL(), sio.WithoutReconnect())
 	start := time.Now()
 	err := disconnected(t, s)
 	if !errors.Is(err, sio.ErrPingTimeout) {
@@ -355,9 +355,6 @@ func TestHandshakeErrors(t *testing.T) {
 	}
 	if _, err := sio.Dial(testCtx(t), srv.URL(), sio.WithTransports(sio.Polling)); !errors.Is(err, sio.ErrNotSupported) {
 		t.Errorf("polling: %v", err)
-	}
-	if _, err := sio.Dial(testCtx(t), srv.URL(), sio.WithReconnect(sio.Backoff{})); !errors.Is(err, sio.ErrNotSupported) {
-		t.Errorf("reconnect: %v", err)
 	}
 }
 
@@ -436,7 +433,7 @@ func TestHostilePackets(t *testing.T) {
 			}
 			steps = append(steps, testserver.WaitForClose())
 			srv := scripted(t, steps...)
-			s := dial(t, srv.URL())
+			s := dial(t, srv.URL(), sio.WithoutReconnect())
 			for range tc.events {
 				if ev := nextMessage(t, s); ev.Args.Len() == 0 && ev.Name == "" {
 					t.Fatalf("empty event %+v", ev)
@@ -498,7 +495,7 @@ func TestDuplicateAck(t *testing.T) {
 func TestMaxMessageSize(t *testing.T) {
 	big := `42["x","` + string(bytes.Repeat([]byte("y"), 4096)) + `"]`
 	srv := scripted(t, append(handshake(testserver.Open{}), testserver.Send(big), testserver.WaitForClose())...)
-	s := dial(t, srv.URL(), sio.WithMaxMessageSize(1024))
+	s := dial(t, srv.URL(), sio.WithMaxMessageSize(1024), sio.WithoutReconnect())
 	err := disconnected(t, s)
 	if err == nil || !(errors.Is(err, sio.ErrTransportError) || errors.Is(err, sio.ErrTransportClose)) {
 		t.Fatalf("reason %v", err)

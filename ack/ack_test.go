@@ -164,3 +164,41 @@ func TestRaceExactlyOnce(t *testing.T) {
 		}
 	}
 }
+
+// A detached future can be attached again under a new id; the old id's
+// reply is then dropped.
+func TestDetachAttach(t *testing.T) {
+	var tb Table[string]
+	id1, f := tb.Register()
+	if got := tb.Detach(id1); got != f {
+		t.Fatal("Detach returned another future")
+	}
+	if tb.Detach(id1) != nil {
+		t.Fatal("second Detach found a future")
+	}
+	id2 := tb.Attach(f)
+	if id2 == id1 {
+		t.Fatal("Attach reused the id")
+	}
+	if tb.Resolve(id1, "stale") {
+		t.Fatal("reply for the detached id resolved the future")
+	}
+	if !tb.Resolve(id2, "fresh") {
+		t.Fatal("reply for the new id dropped")
+	}
+	if v, _ := f.Wait(context.Background()); v != "fresh" {
+		t.Fatalf("v = %q", v)
+	}
+	// A future that is not attached resolves only through Wait's context.
+	g := NewFuture[string]()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := g.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	// Attaching a resolved future keeps its result.
+	id3 := tb.Attach(g)
+	if tb.Resolve(id3, "late") {
+		t.Fatal("a resolved future resolved again")
+	}
+}

@@ -1,27 +1,49 @@
 package ack
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // Future is the eventual result of an acknowledged emit. It resolves exactly
 // once, with a value or an error.
 //
 // All methods may be called concurrently, from any number of goroutines.
 type Future[T any] struct {
-	done  chan struct{}
-	value T
-	err   error
+	done     chan struct{}
+	resolved atomic.Bool // set by the one resolution that wins
+	value    T
+	err      error
 
-	// table and id let a cancelled Wait withdraw the pending entry, so that
-	// a reply that never comes does not keep the future alive.
+	// table and id (guarded by table's mutex) let a cancelled Wait withdraw
+	// the pending entry, so that a reply that never comes does not keep the
+	// future alive.
 	table *Table[T]
 	id    uint64
 }
 
+// NewFuture returns an unresolved future that no table knows yet; see
+// Table.Attach.
+func NewFuture[T any]() *Future[T] {
+	return &Future[T]{done: make(chan struct{})}
+}
+
 // Resolved returns a future that is already resolved with v and err.
 func Resolved[T any](v T, err error) *Future[T] {
-	f := &Future[T]{done: make(chan struct{}), value: v, err: err}
-	close(f.done)
+	f := NewFuture[T]()
+	f.resolve(v, err)
 	return f
+}
+
+// resolve sets the result, unless the future has one already, and reports
+// whether it did.
+func (f *Future[T]) resolve(v T, err error) bool {
+	if !f.resolved.CompareAndSwap(false, true) {
+		return false
+	}
+	f.value, f.err = v, err
+	close(f.done)
+	return true
 }
 
 // Done returns a channel that is closed once the future has resolved, for use
@@ -41,11 +63,11 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 	select {
 	case <-f.done:
 	case <-ctx.Done():
+		var zero T
+		f.resolve(zero, ctx.Err()) // may lose to a reply: either result is final
 		if f.table != nil {
-			f.table.resolve(f.id, *new(T), ctx.Err())
+			f.table.forget(f)
 		}
-		// Another resolution may have won the race; either way the
-		// future is resolved now and its result is final.
 		<-f.done
 	}
 	return f.value, f.err

@@ -1,8 +1,6 @@
 package ack
 
-import (
-	"sync"
-)
+import "sync"
 
 // Table is the set of acknowledgements one socket is waiting for. Ids are
 // handed out in increasing order starting at 0, as the official clients do.
@@ -12,59 +10,76 @@ type Table[T any] struct {
 	mu      sync.Mutex
 	next    uint64
 	pending map[uint64]*Future[T]
-	closed  error // once set, Register returns futures that have already failed
+	closed  error // once set, Register and Attach fail futures at once
 }
 
 // Register reserves the next id and returns it with the future that its
 // reply will resolve. Register the future before the packet is written, so
 // that a fast reply cannot arrive for an id the table does not know yet.
-// If the table has been closed, the future is already resolved with the
-// error Close was given.
+// If the table has been closed, the future has already failed with the error
+// given to Close.
 func (t *Table[T]) Register() (uint64, *Future[T]) {
+	f := NewFuture[T]()
+	return t.Attach(f), f
+}
+
+// Attach registers f under the next id and returns the id. A future may be
+// attached again after Detach, under a new id, to send its packet again. A
+// future that has already resolved (its waiter gave up) is not registered.
+func (t *Table[T]) Attach(f *Future[T]) uint64 {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	id := t.next
 	t.next++
-	f := &Future[T]{done: make(chan struct{}), table: t, id: id}
-	if t.closed != nil {
-		f.err = t.closed
-		close(f.done)
-		return id, f
+	closed := t.closed
+	if closed == nil && !f.resolved.Load() {
+		if t.pending == nil {
+			t.pending = make(map[uint64]*Future[T])
+		}
+		f.table, f.id = t, id
+		t.pending[id] = f
 	}
-	if t.pending == nil {
-		t.pending = make(map[uint64]*Future[T])
+	t.mu.Unlock()
+	if closed != nil {
+		var zero T
+		f.resolve(zero, closed)
 	}
-	t.pending[id] = f
-	return id, f
+	return id
+}
+
+// Detach removes the future waiting for id without resolving it and returns
+// it, or nil when no future waits for id. A reply for id is dropped from
+// then on.
+func (t *Table[T]) Detach(id uint64) *Future[T] {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.pending[id]
+	delete(t.pending, id)
+	return f
+}
+
+// forget removes f's entry, if it is still registered.
+func (t *Table[T]) forget(f *Future[T]) {
+	t.mu.Lock()
+	if t.pending[f.id] == f {
+		delete(t.pending, f.id)
+	}
+	t.mu.Unlock()
 }
 
 // Resolve delivers the reply for id and reports whether a future was waiting
 // for it. A reply for an unknown id (never sent, already answered, or given
 // up on) is dropped and Resolve returns false.
 func (t *Table[T]) Resolve(id uint64, v T) bool {
-	return t.resolve(id, v, nil)
+	f := t.Detach(id)
+	return f != nil && f.resolve(v, nil)
 }
 
 // Fail resolves the future registered under id with err, as when its packet
 // could not be sent. It reports whether a future was waiting.
 func (t *Table[T]) Fail(id uint64, err error) bool {
+	f := t.Detach(id)
 	var zero T
-	return t.resolve(id, zero, err)
-}
-
-func (t *Table[T]) resolve(id uint64, v T, err error) bool {
-	t.mu.Lock()
-	f, ok := t.pending[id]
-	if ok {
-		delete(t.pending, id)
-	}
-	t.mu.Unlock()
-	if !ok {
-		return false
-	}
-	f.value, f.err = v, err
-	close(f.done)
-	return true
+	return f != nil && f.resolve(zero, err)
 }
 
 // FailAll resolves every pending future with err, as when the connection
@@ -76,13 +91,12 @@ func (t *Table[T]) FailAll(err error) {
 	t.mu.Unlock()
 	var zero T
 	for _, f := range pending {
-		f.value, f.err = zero, err
-		close(f.done)
+		f.resolve(zero, err)
 	}
 }
 
 // Close fails every pending future with err and makes every later Register
-// return a future that has already failed with err.
+// or Attach fail its future with err.
 func (t *Table[T]) Close(err error) {
 	t.mu.Lock()
 	if t.closed == nil {

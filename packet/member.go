@@ -50,3 +50,14 @@ func StringMember(obj json.RawMessage, key string) (string, bool) {
 	s, err := unquote(raw)
 	return s, err == nil
 }
+
+// ObjectMembers returns the members of the JSON object obj without its
+// braces and surrounding space ("" for {}), to splice them into another
+// object. It reports false when obj is not an object.
+func ObjectMembers(obj json.RawMessage) ([]byte, bool) {
+	b := trimSpace(obj)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, false
+	}
+	return trimSpace(b[1 : len(b)-1]), true
+}

@@ -31,6 +31,20 @@ func TestMember(t *testing.T) {
 	}
 }
 
+func TestObjectMembers(t *testing.T) {
+	for in, want := range map[string]string{`{}`: ``, ` { "a" : 1 } `: `"a" : 1`, `{"a":1,"b":[]}`: `"a":1,"b":[]`} {
+		got, ok := ObjectMembers(json.RawMessage(in))
+		if !ok || string(got) != want {
+			t.Errorf("ObjectMembers(%q) = %q, %v", in, got, ok)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `"{}"`, `{`} {
+		if _, ok := ObjectMembers(json.RawMessage(bad)); ok {
+			t.Errorf("ObjectMembers(%q) ok", bad)
+		}
+	}
+}
+
 func FuzzMember(f *testing.F) {
 	for _, s := range []string{`{"sid":"abc"}`, `{"a":[1,2],"sid":"x\"y"}`, `{`, `{"sid":`, `[]`} {
 		f.Add([]byte(s))
