@@ -357,20 +357,6 @@ func TestTypeString(t *testing.T) {
 	}
 }
 
-func TestDecodeAllocs(t *testing.T) {
-	d := JSON{}.NewDecoder(10)
-	f := Frame{Data: []byte(`42["chat",{"user":"a","text":"hi"}]`)}
-	allocs := testing.AllocsPerRun(100, func() {
-		p, ok, err := d.Decode(f)
-		if err != nil || !ok || p.Name != "chat" || len(p.Args) != 1 {
-			t.Fatal(p, ok, err)
-		}
-	})
-	if allocs > 2 {
-		t.Errorf("decode: %v allocs, want ≤ 2", allocs)
-	}
-}
-
 // TestDecodeDeepNesting checks deeply nested payloads: beyond the
 // encoding/json depth limit they are rejected, below it placeholders deep
 // inside are still found.

@@ -369,28 +369,6 @@ func TestCanHoldBytes(t *testing.T) {
 	}
 }
 
-func TestEncodeAllocs(t *testing.T) {
-	args := []any{chatMessage{User: "a", Text: "hi"}}
-	h := Header{Type: Event}
-	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := (JSON{}).Encode(h, "chat", args); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs > 2 {
-		t.Errorf("encode: %v allocs, want ≤ 2", allocs)
-	}
-	strArgs := []any{"hello", 12, true, 1.5}
-	allocs = testing.AllocsPerRun(100, func() {
-		if _, err := (JSON{}).Encode(h, "chat", strArgs); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs > 1 {
-		t.Errorf("encode scalars: %v allocs, want 1", allocs)
-	}
-}
-
 type roInner struct {
 	B []byte
 	T time.Time

@@ -54,7 +54,9 @@ type Config struct {
 	// HTTPClient makes the requests; nil means http.DefaultClient. Its
 	// Transport, TLS settings and cookie Jar apply.
 	HTTPClient *http.Client
-	// ReadLimit bounds the size of one frame read from the server.
+	// ReadLimit bounds the size of one frame read from the server. Over
+	// long-polling it bounds one response body, which may hold several
+	// frames (binary ones in base64); zero or less means 32 MiB there.
 	ReadLimit int64
 }
 

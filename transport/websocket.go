@@ -75,6 +75,10 @@ func refusal(transport string, resp *http.Response) error {
 
 func (w *webSocket) Name() string { return NameWebSocket }
 
+// FrameSize returns the bytes f takes on the wire, not counting the
+// WebSocket framing: each frame is one message holding f.Data.
+func (w *webSocket) FrameSize(f packet.Frame) int { return len(f.Data) }
+
 func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 	typ, data, err := w.c.Read(ctx)
 	if err != nil {

@@ -1,0 +1,462 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sio-go/sio/packet"
+)
+
+// Pauser is implemented by transports that can be paused for an upgrade
+// (polling).
+type Pauser interface {
+	// Pause makes Read return ErrPaused instead of starting a new poll, once
+	// the poll in flight (if any) has returned and its frames were read. It
+	// does not interrupt the poll in flight: cancelling a pending GET would
+	// close the session. A paused transport is being replaced, so its Close
+	// does not send the Engine.IO close packet. Pause may be called from any
+	// goroutine; it cannot be undone.
+	Pause()
+}
+
+// ErrPaused is returned by Read on a paused transport (see Pauser).
+var ErrPaused = errors.New("transport: paused")
+
+// ErrFrameTooLarge is returned by a polling Write, before anything is sent,
+// when one frame does not fit in a request body of the server's maxPayload,
+// and by a polling Read when a response body exceeds Config.ReadLimit.
+var ErrFrameTooLarge = errors.New("transport: frame too large")
+
+const (
+	// defaultPollLimit bounds a polling response body when Config.ReadLimit
+	// is not set.
+	defaultPollLimit = 32 << 20
+	// closeTimeout bounds Close: waiting for a POST in flight, then sending
+	// the close packet.
+	closeTimeout = time.Second
+	// maxDrain is how much of a response body is read before closing it, so
+	// that the connection can be reused; a longer body is cut.
+	maxDrain = 4 << 10
+	// postContentType is what the official client sends with a POST.
+	postContentType = "text/plain;charset=UTF-8"
+)
+
+// errClosed is returned by Read and Write once Close was called.
+var errClosed = fmt.Errorf("transport: polling closed: %w", net.ErrClosed)
+
+// polling is a Conn over HTTP long-polling: a GET waits for the server's
+// packets, a POST sends the client's, both carrying the session id.
+//
+// It starts no goroutines: Read runs on the caller's reader goroutine and
+// Write on its writer goroutine, so the GET and the POST are independent.
+// Each side has at most one request in flight, as the server requires.
+type polling struct {
+	client     *http.Client
+	header     http.Header
+	url        string // the URL of every request after the handshake (with sid)
+	sid        string
+	maxPayload int   // bound on a POST body, 0 for none
+	readLimit  int64 // bound on a GET body
+
+	// life is cancelled by Close: it aborts requests in flight.
+	life   context.Context
+	cancel context.CancelFunc
+
+	// Reader side: used by the goroutine calling Read only.
+	queue   []packet.Frame // frames of the last body not yet returned
+	reading atomic.Bool    // a Read is running (guards against a second poll)
+
+	// Writer side. post holds a token while a POST is in flight, so that
+	// Close can wait for it before sending the close packet.
+	post    chan struct{}
+	buf     []byte        // body buffer, reused across POSTs
+	bufFree chan struct{} // closed once the HTTP client released buf; nil before the first POST
+
+	paused       atomic.Bool // Pause was called
+	failed       atomic.Bool // a request failed: the session is probably gone
+	remoteClosed atomic.Bool // the server sent the close packet
+	closing      atomic.Bool // Close was called
+	closeOnce    sync.Once
+}
+
+var (
+	_ Conn   = (*polling)(nil)
+	_ Pauser = (*polling)(nil)
+)
+
+// DialPolling performs the Engine.IO handshake over HTTP long-polling
+// (GET <URL>?EIO=4&transport=polling) and returns a Conn whose first Read
+// returns the open packet, followed by any other packets of the handshake
+// body. A refusal (HTTP 4xx or 5xx) is a *HandshakeError naming "polling".
+//
+// The Conn learns the session id and maxPayload from the open packet: every
+// later request carries the sid, and Write splits a batch across POSTs so
+// that no body exceeds maxPayload. Config.ReadLimit bounds each response
+// body (32 MiB when it is not set). A Timeout on Config.HTTPClient must
+// be longer than the server's pingInterval, which a poll may wait. The
+// returned Conn implements Pauser.
+func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
+	u := cfg.endpoint(NamePolling, "")
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "http"
+	case "https", "wss":
+		u.Scheme = "https"
+	default:
+		return nil, fmt.Errorf("transport: unsupported URL scheme %q", u.Scheme)
+	}
+	p := &polling{
+		client:    cfg.HTTPClient,
+		header:    cfg.Header,
+		url:       u.String(),
+		readLimit: cfg.ReadLimit,
+		post:      make(chan struct{}, 1),
+	}
+	if p.client == nil {
+		p.client = http.DefaultClient
+	}
+	if p.readLimit <= 0 {
+		p.readLimit = defaultPollLimit
+	}
+	p.life, p.cancel = context.WithCancel(context.Background())
+
+	frames, err := p.poll(ctx)
+	if err == nil {
+		err = p.handshake(frames)
+	}
+	if err != nil {
+		p.cancel()
+		return nil, err
+	}
+	p.queue = frames
+	// The session's URL: ws(s) was mapped to http(s) above.
+	su := cfg.endpoint(NamePolling, p.sid)
+	su.Scheme = u.Scheme
+	p.url = su.String()
+	return p, nil
+}
+
+// handshake reads the open packet at the start of the handshake body.
+func (p *polling) handshake(frames []packet.Frame) error {
+	if f := frames[0]; f.Type() != packet.FrameOpen {
+		return fmt.Errorf("transport: polling handshake: expected the open packet, got %s", f.Type())
+	}
+	open, err := packet.ParseOpen(frames[0].Payload())
+	if err != nil {
+		return fmt.Errorf("transport: polling handshake: %w", err)
+	}
+	p.sid = open.SID
+	p.maxPayload = int(min(open.MaxPayload, math.MaxInt))
+	return nil
+}
+
+func (p *polling) Name() string { return NamePolling }
+
+// FrameSize returns the bytes f takes in a POST body (a binary frame is
+// base64-encoded), not counting the separator between frames.
+func (p *polling) FrameSize(f packet.Frame) int { return packet.PayloadSize(f) }
+
+// Pause implements Pauser.
+func (p *polling) Pause() { p.paused.Store(true) }
+
+// Read returns the next frame: from the body of the last poll while it has
+// frames, otherwise from a new long-poll GET. The server's close packet is
+// returned like any other frame. Read returns ErrPaused, without polling,
+// once Pause was called and the frames already received were read.
+func (p *polling) Read(ctx context.Context) (packet.Frame, error) {
+	if !p.reading.CompareAndSwap(false, true) {
+		// A second GET would make the server close the session.
+		return packet.Frame{}, errors.New("transport: concurrent polling Read")
+	}
+	defer p.reading.Store(false)
+	if p.closing.Load() {
+		return packet.Frame{}, errClosed
+	}
+	if len(p.queue) == 0 {
+		if p.paused.Load() {
+			return packet.Frame{}, ErrPaused
+		}
+		frames, err := p.poll(ctx)
+		if err != nil {
+			return packet.Frame{}, err
+		}
+		p.queue = frames
+	}
+	f := p.queue[0]
+	p.queue[0] = packet.Frame{}
+	p.queue = p.queue[1:]
+	if f.Type() == packet.FrameClose {
+		p.remoteClosed.Store(true)
+	}
+	return f, nil
+}
+
+// poll makes one GET and decodes its body.
+func (p *polling) poll(ctx context.Context) ([]packet.Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // no request was made: the session is intact
+	}
+	ctx, done := p.requestContext(ctx)
+	defer done()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("transport: polling: %w", err)
+	}
+	p.setHeader(req)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, p.requestError("GET", err)
+	}
+	defer closeBody(resp)
+	if resp.StatusCode != http.StatusOK {
+		return nil, p.statusError(resp)
+	}
+	body, err := p.readBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	frames, err := packet.DecodePayload(body)
+	if err != nil {
+		return nil, fmt.Errorf("transport: polling GET: %w", err)
+	}
+	return frames, nil
+}
+
+// readBody reads a response body of at most readLimit bytes.
+func (p *polling) readBody(resp *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > p.readLimit {
+		return nil, fmt.Errorf("%w: polling response of %d bytes exceeds the read limit of %d bytes",
+			ErrFrameTooLarge, n, p.readLimit)
+	} else if n > 0 {
+		buf.Grow(int(n) + 1) // +1: ReadFrom wants room to see EOF
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, p.readLimit+1))
+	if err != nil {
+		return nil, p.requestError("GET", err)
+	}
+	if int64(buf.Len()) > p.readLimit {
+		return nil, fmt.Errorf("%w: polling response exceeds the read limit of %d bytes", ErrFrameTooLarge, p.readLimit)
+	}
+	return buf.Bytes(), nil
+}
+
+// Write sends frames in order, in as few sequential POSTs as maxPayload
+// allows (the separators count); when one fails, the frames of the POSTs
+// before it were delivered. A frame that does not fit in a body by itself
+// makes Write fail with ErrFrameTooLarge before anything is sent. Write
+// also refuses, before sending anything, a text frame that is empty or
+// holds the record separator 0x1e, which a polling body cannot carry.
+func (p *polling) Write(ctx context.Context, frames []packet.Frame) error {
+	for _, f := range frames {
+		if err := p.check(f); err != nil {
+			return err
+		}
+	}
+	if len(frames) == 0 {
+		return nil
+	}
+	select {
+	case p.post <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.life.Done():
+		return errClosed
+	}
+	defer func() { <-p.post }()
+	for len(frames) > 0 {
+		if p.closing.Load() {
+			return errClosed
+		}
+		n := p.fit(frames)
+		if err := p.send(ctx, frames[:n]); err != nil {
+			return err
+		}
+		frames = frames[n:]
+	}
+	return nil
+}
+
+// check reports whether f can be sent at all.
+func (p *polling) check(f packet.Frame) error {
+	if !f.Binary && (len(f.Data) == 0 || bytes.IndexByte(f.Data, 0x1e) >= 0) {
+		return fmt.Errorf("transport: polling cannot carry the text frame %.32q", f.Data)
+	}
+	if size := packet.PayloadSize(f); p.maxPayload > 0 && size > p.maxPayload {
+		return fmt.Errorf("%w: a %s frame takes %d bytes in a polling body, the server accepts %d",
+			ErrFrameTooLarge, f.Type(), size, p.maxPayload)
+	}
+	return nil
+}
+
+// fit returns how many of frames (at least one) go into the next body.
+func (p *polling) fit(frames []packet.Frame) int {
+	if p.maxPayload <= 0 {
+		return len(frames)
+	}
+	size := packet.PayloadSize(frames[0])
+	n := 1
+	for ; n < len(frames); n++ {
+		size += 1 + packet.PayloadSize(frames[n])
+		if size > p.maxPayload {
+			break
+		}
+	}
+	return n
+}
+
+// send POSTs one body holding frames.
+func (p *polling) send(ctx context.Context, frames []packet.Frame) error {
+	if err := ctx.Err(); err != nil {
+		return err // no request was made: the session is intact
+	}
+	ctx, done := p.requestContext(ctx)
+	defer done()
+	return p.postBody(ctx, frames)
+}
+
+// postBody POSTs frames in one body and checks the server's "ok". The caller
+// holds the post token.
+func (p *polling) postBody(ctx context.Context, frames []packet.Frame) error {
+	if p.bufFree != nil {
+		select {
+		case <-p.bufFree:
+		default:
+			// The HTTP client may still read the last body (it can
+			// return before it is done writing): leave it that buffer.
+			p.buf = nil
+		}
+	}
+	p.buf = packet.AppendPayload(p.buf[:0], frames)
+	body := &postBody{done: make(chan struct{})}
+	body.r.Reset(p.buf)
+	p.bufFree = body.done
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, body)
+	if err != nil {
+		body.Close()
+		return fmt.Errorf("transport: polling: %w", err)
+	}
+	req.ContentLength = int64(len(p.buf))
+	p.setHeader(req)
+	req.Header.Set("Content-Type", postContentType)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return p.requestError("POST", err)
+	}
+	defer closeBody(resp)
+	if resp.StatusCode != http.StatusOK {
+		return p.statusError(resp)
+	}
+	var answer [8]byte
+	n, _ := io.ReadFull(resp.Body, answer[:])
+	if string(answer[:n]) != "ok" {
+		p.failed.Store(true)
+		return fmt.Errorf("transport: polling POST: the server answered %q instead of \"ok\"", answer[:n])
+	}
+	return nil
+}
+
+// Close ends the connection. Unless a request failed, the server closed the
+// session, or the transport was paused for an upgrade, it first sends the
+// close packet, waiting at most one second for a POST in flight and for its
+// own. Then it aborts any request in flight, so that pending and later Read
+// and Write calls return an error matching net.ErrClosed. Close is
+// idempotent and returns nil.
+func (p *polling) Close() error {
+	p.closeOnce.Do(func() {
+		p.closing.Store(true)
+		if !p.failed.Load() && !p.remoteClosed.Load() && !p.paused.Load() {
+			p.sendClose()
+		}
+		p.cancel()
+	})
+	return nil
+}
+
+// sendClose POSTs the close packet, best effort, within closeTimeout.
+func (p *polling) sendClose() {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	select {
+	case p.post <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-p.post }()
+	_ = p.postBody(ctx, []packet.Frame{packet.TextFrame(packet.FrameClose, "")})
+}
+
+// requestContext returns the context of one request: cancelled with ctx, or
+// when Close aborts the connection.
+func (p *polling) requestContext(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.life, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// setHeader adds the configured header to req. The values are shared with
+// Config.Header, clipped so that an append cannot write into them.
+func (p *polling) setHeader(req *http.Request) {
+	for k, v := range p.header {
+		req.Header[k] = v[:len(v):len(v)]
+	}
+}
+
+// requestError marks the connection failed and classifies err: after Close,
+// the request was aborted on purpose.
+func (p *polling) requestError(method string, err error) error {
+	p.failed.Store(true)
+	if p.life.Err() != nil {
+		return errClosed
+	}
+	return fmt.Errorf("transport: polling %s: %w", method, err)
+}
+
+// statusError turns a response other than 200 into an error, usually a
+// *HandshakeError such as 400 {"code":1,"message":"Session ID unknown"}.
+func (p *polling) statusError(resp *http.Response) error {
+	p.failed.Store(true)
+	if err := refusal(NamePolling, resp); err != nil {
+		return err
+	}
+	return &HandshakeError{
+		Transport:  NamePolling,
+		StatusCode: resp.StatusCode,
+		Code:       -1,
+		Message:    "unexpected HTTP status " + resp.Status,
+	}
+}
+
+// closeBody drains (up to maxDrain bytes) and closes a response body, so
+// that its connection can carry the next request.
+func closeBody(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
+	_ = resp.Body.Close()
+}
+
+// postBody is a POST's body over the shared buffer; done is closed when the
+// HTTP client closes it, after which the buffer may be reused.
+type postBody struct {
+	r    bytes.Reader
+	once sync.Once
+	done chan struct{}
+}
+
+func (b *postBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (b *postBody) Close() error {
+	b.once.Do(func() { close(b.done) })
+	return nil
+}
