@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,7 +55,9 @@ type outgoing struct {
 //
 // Methods may be called from any goroutine.
 type engineConn struct {
-	tr         transport.Conn
+	rtr        transport.Conn               // the transport the reader reads; the reader's own
+	wtr        transport.Conn               // the transport the writer writes; the writer's own
+	cur        atomic.Pointer[transportRef] // wtr, for other goroutines
 	open       packet.Open
 	maxPayload int64 // bound on one outgoing frame, 0 when none
 	handler    connHandler
@@ -68,12 +71,22 @@ type engineConn struct {
 	pong   chan struct{} // a ping is waiting for its pong
 	pinged chan struct{} // a ping arrived: the heartbeat restarts its timer
 
+	// The upgrade from polling to WebSocket hands the new transport to the
+	// writer, then to the reader, through these; see upgrade.
+	readerPaused   chan struct{}
+	switchWriter   chan transport.Conn
+	writerSwitched chan struct{}
+	switchReader   chan transport.Conn
+
 	closing atomic.Bool // the writer is closing the transport on purpose
 	running atomic.Int32
 	errOnce sync.Once
 	err     error         // the connection's error, set before done closes
 	done    chan struct{} // closed when every goroutine has returned
 }
+
+// transportRef holds a transport for atomic.Pointer.
+type transportRef struct{ transport.Conn }
 
 // connHandler receives what an engineConn's reader reads. Its methods are
 // called on the reader goroutine (handleMessage) or the last goroutine out
@@ -90,39 +103,67 @@ type connHandler interface {
 // errClientClose ends a connection that this program closed on purpose.
 var errClientClose = fmt.Errorf("%w: connection closed by client", ErrClientDisconnect)
 
-// dialEngine opens an Engine.IO connection: it connects the transport, reads
-// the open packet and starts the connection's goroutines.
-func dialEngine(ctx context.Context, cfg *transport.Config, h connHandler, dec packet.Decoder) (*engineConn, error) {
-	tr, err := transport.DialWebSocket(ctx, *cfg, "")
-	if err != nil {
-		return nil, err
+// dialEngine opens an Engine.IO connection: it connects the first transport
+// of cfg.transports that the server accepts, reads the open packet and
+// starts the connection's goroutines (and the upgrade to WebSocket, when the
+// connection starts on polling and both sides allow it).
+func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h connHandler, dec packet.Decoder) (*engineConn, error) {
+	for i, t := range cfg.transports {
+		var tr transport.Conn
+		var err error
+		switch t {
+		case Polling:
+			tr, err = transport.DialPolling(ctx, *tcfg)
+		default:
+			tr, err = transport.DialWebSocket(ctx, *tcfg, "")
+		}
+		var he *HandshakeError
+		if errors.As(err, &he) && he.Code == transport.CodeTransportUnknown && i+1 < len(cfg.transports) {
+			continue // the server does not offer this one: try the next
+		}
+		if err != nil {
+			return nil, err
+		}
+		open, err := readOpen(ctx, tr)
+		if err != nil {
+			tr.Close()
+			return nil, fmt.Errorf("sio: handshake over %s: %w", tr.Name(), err)
+		}
+		var upgradeTo *transport.Config
+		if t == Polling && slices.Contains(cfg.transports, WebSocket) && slices.Contains(open.Upgrades, transport.NameWebSocket) {
+			upgradeTo = tcfg
+		}
+		return startEngine(tr, open, h, dec, upgradeTo), nil
 	}
+	return nil, fmt.Errorf("sio: no transport to try")
+}
+
+// readOpen reads and checks the open packet that starts a session.
+func readOpen(ctx context.Context, tr transport.Conn) (packet.Open, error) {
 	f, err := tr.Read(ctx)
-	if err == nil && f.Type() != packet.FrameOpen {
-		err = fmt.Errorf("%w: expected the open packet, got %s", ErrProtocol, f.Type())
+	if err != nil {
+		return packet.Open{}, err
 	}
-	var open packet.Open
-	if err == nil {
-		open, err = packet.ParseOpen(f.Payload())
+	if f.Type() != packet.FrameOpen {
+		return packet.Open{}, fmt.Errorf("%w: expected the open packet, got %s", ErrProtocol, f.Type())
 	}
+	open, err := packet.ParseOpen(f.Payload())
 	if err == nil && open.MaxPayload == 0 {
 		// Engine.IO v3 (Socket.IO 2.x) announces no maxPayload.
 		err = fmt.Errorf("%w: the server speaks Engine.IO v3 (Socket.IO 2.x)", ErrProtocol)
 	}
-	if err != nil {
-		tr.Close()
-		return nil, fmt.Errorf("sio: handshake: %w", err)
-	}
-	return startEngine(tr, open, h, dec), nil
+	return open, err
 }
 
 // startEngine starts the goroutines of a connection whose handshake is done.
-func startEngine(tr transport.Conn, open packet.Open, h connHandler, dec packet.Decoder) *engineConn {
+// With upgradeTo set, a fourth goroutine tries the upgrade to WebSocket.
+func startEngine(tr transport.Conn, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config) *engineConn {
 	// The errgroup needs no context of its own: every goroutine's exit
 	// goes through fail, which cancels ctx with the first error.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	c := &engineConn{
-		tr:         tr,
+		rtr:        tr,
+		wtr:        tr,
 		open:       open,
 		maxPayload: open.MaxPayload,
 		handler:    h,
@@ -134,7 +175,17 @@ func startEngine(tr transport.Conn, open packet.Open, h connHandler, dec packet.
 		pinged:     make(chan struct{}, 1),
 		done:       make(chan struct{}),
 	}
-	c.running.Store(3)
+	c.cur.Store(&transportRef{tr})
+	if upgradeTo == nil {
+		c.running.Store(3)
+	} else {
+		c.readerPaused = make(chan struct{})
+		c.switchWriter = make(chan transport.Conn, 1)
+		c.writerSwitched = make(chan struct{})
+		c.switchReader = make(chan transport.Conn, 1)
+		c.running.Store(4)
+		c.spawn(func() error { return c.upgrade(upgradeTo) })
+	}
 	c.spawn(c.readLoop)
 	c.spawn(c.writeLoop)
 	c.spawn(c.heartbeat)
@@ -143,10 +194,18 @@ func startEngine(tr transport.Conn, open packet.Open, h connHandler, dec packet.
 
 func (c *engineConn) spawn(fn func() error) {
 	c.g.Go(func() error {
+		// A goroutine that returns nil either saw the connection end
+		// (reader, writer, heartbeat) or is done with its job while the
+		// connection goes on (upgrade): neither ends the connection.
 		err := fn()
-		c.fail(err)
+		if err != nil {
+			c.fail(err)
+		}
 		if c.running.Add(-1) == 0 {
-			c.tr.Close()
+			c.fail(ErrTransportClose) // a no-op: some goroutine failed first
+			c.rtr.Close()
+			c.wtr.Close()
+			c.dropUpgrade()
 			close(c.done)
 			c.handler.connEnded(c, c.err)
 		}
@@ -156,9 +215,6 @@ func (c *engineConn) spawn(fn func() error) {
 
 // fail records the connection's first error and stops every goroutine.
 func (c *engineConn) fail(err error) {
-	if err == nil {
-		err = ErrTransportClose
-	}
 	c.errOnce.Do(func() {
 		c.err = err
 		c.cancel(err)
@@ -170,7 +226,17 @@ func (c *engineConn) fail(err error) {
 // readLoop is the reader goroutine.
 func (c *engineConn) readLoop() error {
 	for {
-		f, err := c.tr.Read(c.ctx)
+		f, err := c.rtr.Read(c.ctx)
+		if errors.Is(err, transport.ErrPaused) {
+			// Polling paused for the upgrade: wait for the WebSocket.
+			close(c.readerPaused)
+			select {
+			case c.rtr = <-c.switchReader:
+				continue
+			case <-c.ctx.Done():
+				return context.Cause(c.ctx)
+			}
+		}
 		if err != nil {
 			return c.readError(err)
 		}
@@ -209,7 +275,7 @@ func (c *engineConn) readError(err error) error {
 	switch {
 	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		return fmt.Errorf("%w: %w", ErrTransportClose, err)
-	case errors.Is(err, packet.ErrBadFrame), errors.Is(err, transport.ErrInvalidUTF8):
+	case errors.Is(err, packet.ErrBadFrame), errors.Is(err, packet.ErrBadPolling), errors.Is(err, transport.ErrInvalidUTF8):
 		return fmt.Errorf("%w: %w", ErrParse, err)
 	}
 	return fmt.Errorf("%w: %w", ErrTransportError, err)
@@ -235,6 +301,11 @@ func (c *engineConn) writeLoop() error {
 				return nil
 			case <-c.pong:
 				batch = append(batch, pong)
+			case ws := <-c.switchWriter:
+				if err := c.switchTo(ws); err != nil {
+					return err
+				}
+				continue
 			case item = <-c.out:
 				if item.close {
 					return c.closeGracefully(batch)
@@ -255,7 +326,7 @@ func (c *engineConn) writeLoop() error {
 				break drain
 			}
 		}
-		if err := c.tr.Write(c.ctx, batch); err != nil {
+		if err := c.wtr.Write(c.ctx, batch); err != nil {
 			return c.writeError(err)
 		}
 		clear(batch) // drop references to written payloads
@@ -274,15 +345,33 @@ func appendMessage(batch []packet.Frame, m packet.Message) []packet.Frame {
 // way, and ends the connection as closed by the client.
 func (c *engineConn) closeGracefully(batch []packet.Frame) error {
 	if len(batch) > 0 {
-		if err := c.tr.Write(c.ctx, batch); err != nil {
+		if err := c.wtr.Write(c.ctx, batch); err != nil {
 			return c.writeError(err)
 		}
 	}
 	// Close while the context is alive: cancelling it first would make
 	// the transport drop the connection instead of closing it cleanly.
 	c.closing.Store(true)
-	c.tr.Close()
+	c.wtr.Close()
 	return errClientClose
+}
+
+// switchTo completes the upgrade on the writer's side: everything queued
+// before has gone out on polling; the upgrade packet goes on the WebSocket,
+// and so does everything after it.
+func (c *engineConn) switchTo(ws transport.Conn) error {
+	if err := ws.Write(c.ctx, []packet.Frame{packet.TextFrame(packet.FrameUpgrade, "")}); err != nil {
+		ws.Close()
+		return c.writeError(err)
+	}
+	old := c.wtr
+	c.wtr = ws
+	c.cur.Store(&transportRef{ws})
+	if p, ok := old.(transport.Pauser); ok {
+		p.Release() // the session lives on over the WebSocket
+	}
+	close(c.writerSwitched)
+	return nil
 }
 
 func (c *engineConn) writeError(err error) error {
@@ -342,22 +431,27 @@ func (c *engineConn) trySend(m packet.Message) error {
 	}
 }
 
-// checkSize refuses a message with a frame over the server's maxPayload,
-// which the server would answer by dropping the connection.
+// checkSize refuses a message with a frame over the server's maxPayload as
+// the current transport encodes it (polling sends binary as base64), which
+// the server would answer by dropping the connection.
 func (c *engineConn) checkSize(m packet.Message) error {
 	if c.maxPayload <= 0 {
 		return nil
 	}
-	if n := int64(len(m.Head.Data)); n > c.maxPayload {
-		return fmt.Errorf("%w: a %d-byte message, over the server's maxPayload of %d", ErrPayloadTooLarge, n, c.maxPayload)
+	tr := c.cur.Load()
+	if n := int64(tr.FrameSize(m.Head)); n > c.maxPayload {
+		return fmt.Errorf("%w: a %d-byte message over %s, over the server's maxPayload of %d", ErrPayloadTooLarge, n, tr.Name(), c.maxPayload)
 	}
 	for _, a := range m.Attachments {
-		if n := int64(len(a)); n > c.maxPayload {
-			return fmt.Errorf("%w: a %d-byte attachment, over the server's maxPayload of %d", ErrPayloadTooLarge, n, c.maxPayload)
+		if n := int64(tr.FrameSize(packet.Frame{Data: a, Binary: true})); n > c.maxPayload {
+			return fmt.Errorf("%w: a %d-byte attachment over %s, over the server's maxPayload of %d", ErrPayloadTooLarge, n, tr.Name(), c.maxPayload)
 		}
 	}
 	return nil
 }
+
+// transportName returns the name of the transport the writer uses now.
+func (c *engineConn) transportName() string { return c.cur.Load().Name() }
 
 // endedError is what a call on an ended connection returns.
 func (c *engineConn) endedError() error {
@@ -401,6 +495,72 @@ func (c *engineConn) close() {
 	case <-t.C:
 	}
 	c.fail(errClientClose)
-	c.tr.Close()
 	c.g.Wait()
+}
+
+// upgradeTimeout bounds the upgrade from polling to WebSocket: the probe,
+// and the wait for the pending poll to return once polling is paused.
+const upgradeTimeout = 10 * time.Second
+
+// upgrade is the fourth goroutine of a connection that starts on polling.
+// It probes a WebSocket to the same session (2probe, 3probe); when the probe
+// fails the connection stays on polling and the goroutine returns nil. When
+// it succeeds, polling is paused, the poll in flight returns (the server
+// answers it with a noop), the writer sends the upgrade packet on the
+// WebSocket and moves to it, and the reader follows: nothing queued is lost
+// or reordered.
+func (c *engineConn) upgrade(cfg *transport.Config) error {
+	ctx, cancel := context.WithTimeout(c.ctx, upgradeTimeout)
+	defer cancel()
+	ws, err := transport.DialWebSocket(ctx, *cfg, c.open.SID)
+	if err != nil {
+		return nil
+	}
+	if !probe(ctx, ws) {
+		ws.Close()
+		return nil
+	}
+	pauser, ok := c.rtr.(transport.Pauser)
+	if !ok {
+		ws.Close()
+		return nil
+	}
+	pauser.Pause()
+	select {
+	case <-c.readerPaused:
+	case <-ctx.Done():
+		ws.Close()
+		if c.ctx.Err() != nil {
+			return nil // the connection is ending anyway
+		}
+		return fmt.Errorf("%w: upgrade: the pending poll did not return in %v", ErrTransportError, upgradeTimeout)
+	}
+	c.switchWriter <- ws // buffered; the writer owns ws from here
+	select {
+	case <-c.writerSwitched:
+		c.switchReader <- ws // buffered; the reader waits for it
+	case <-c.ctx.Done():
+	}
+	return nil
+}
+
+// dropUpgrade closes a WebSocket that an upgrade had handed over when the
+// connection ended before the writer or the reader took it.
+func (c *engineConn) dropUpgrade() {
+	for _, ch := range []chan transport.Conn{c.switchWriter, c.switchReader} {
+		select {
+		case ws := <-ch:
+			ws.Close()
+		default:
+		}
+	}
+}
+
+// probe checks that a WebSocket to the session carries packets.
+func probe(ctx context.Context, ws transport.Conn) bool {
+	if ws.Write(ctx, []packet.Frame{packet.TextFrame(packet.FramePing, "probe")}) != nil {
+		return false
+	}
+	f, err := ws.Read(ctx)
+	return err == nil && f.Type() == packet.FramePong && string(f.Payload()) == "probe"
 }

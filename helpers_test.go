@@ -21,10 +21,12 @@ func startServer(t *testing.T, opts ...testserver.Option) *testserver.Server {
 	return srv
 }
 
-// scripted starts a test server whose every connection runs steps.
+// scripted starts a test server whose every connection runs steps. Scripts
+// speak WebSocket frames, so the server refuses polling: clients with the
+// default transports fall back to WebSocket.
 func scripted(t *testing.T, steps ...testserver.Step) *testserver.Server {
 	t.Helper()
-	return startServer(t, testserver.WithHandler(testserver.Script(steps...)))
+	return startServer(t, testserver.WithTransports("websocket"), testserver.WithHandler(testserver.Script(steps...)))
 }
 
 // handshake is the start of most scripts: open, then accept the socket.

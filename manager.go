@@ -105,8 +105,8 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 		o.apply(&cfg)
 	}
 	for _, t := range cfg.transports {
-		if t != WebSocket {
-			return nil, "", fmt.Errorf("%w: the %v transport", ErrNotSupported, t)
+		if t != WebSocket && t != Polling {
+			return nil, "", fmt.Errorf("sio: WithTransports: unknown transport %v", t)
 		}
 	}
 	if len(cfg.transports) == 0 {
@@ -274,7 +274,7 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 
 // dial opens a new Engine.IO connection with a fresh Socket.IO decoder.
 func (m *Manager) dial(ctx context.Context) (*engineConn, error) {
-	return dialEngine(ctx, &m.tcfg, m, m.codec.NewDecoder(m.cfg.maxAttachments))
+	return dialEngine(ctx, &m.cfg, &m.tcfg, m, m.codec.NewDecoder(m.cfg.maxAttachments))
 }
 
 // handleMessage decodes a Socket.IO packet and hands it to its socket. It
@@ -288,6 +288,13 @@ func (m *Manager) handleMessage(c *engineConn, f packet.Frame) error {
 	s := m.sockets[p.Namespace]
 	m.mu.Unlock()
 	if s == nil {
+		if p.Type == packet.Connect {
+			// A join this client gave up on (its context ended) was
+			// accepted after all: leave, now that leaving is valid.
+			if msg, err := m.codec.Encode(packet.Header{Type: packet.Disconnect, Namespace: p.Namespace}, "", nil); err == nil {
+				c.trySend(msg)
+			}
+		}
 		return nil // a namespace this client left or never joined
 	}
 	return s.handle(c, p)

@@ -127,7 +127,7 @@ type socketConfig struct {
 func defaultConfig() config {
 	return config{
 		path:           DefaultPath,
-		transports:     []Transport{WebSocket},
+		transports:     []Transport{Polling, WebSocket},
 		reconnect:      defaultBackoff(),
 		connectTimeout: DefaultConnectTimeout,
 		maxMessageSize: DefaultMaxMessageSize,
@@ -192,9 +192,13 @@ func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c *config) { c.httpClient = hc })
 }
 
-// WithTransports sets the transports to use, in order of preference. In
-// this version only WebSocket is implemented; asking for Polling makes Dial
-// and Manager.Socket fail with ErrNotSupported.
+// WithTransports sets the transports to use. The default, Polling then
+// WebSocket, is the JS client's: the handshake goes over long-polling, which
+// every server and proxy allows, and the connection then upgrades to
+// WebSocket when the server offers it. WebSocket alone connects with a
+// WebSocket handshake directly; Polling alone never upgrades. When the
+// server refuses the first transport ("Transport unknown"), the next one is
+// tried.
 func WithTransports(ts ...Transport) Option {
 	return optionFunc(func(c *config) { c.transports = append([]Transport(nil), ts...) })
 }

@@ -439,7 +439,7 @@ func TestAckTimeout(t *testing.T) {
 // after the reconnection, and each is acknowledged once.
 func TestRetriesAcrossReconnect(t *testing.T) {
 	var conns atomic.Int32
-	srv := startServer(t, testserver.WithHandler(func(ctx context.Context, c *testserver.Conn) error {
+	srv := startServer(t, testserver.WithTransports("websocket"), testserver.WithHandler(func(ctx context.Context, c *testserver.Conn) error {
 		if conns.Add(1) == 1 {
 			// The first connection swallows the acked emits, then drops.
 			for _, step := range handshake(testserver.Open{}) {

@@ -686,8 +686,11 @@ func (s *Socket) slowConsumer() {
 // little for room in the send queue; without, it gives up at once, as the
 // connection's reader must (the packet is a courtesy).
 func (s *Socket) sendDisconnect(wait bool) {
+	// Only a joined socket may leave: the official server answers a
+	// DISCONNECT for a namespace it has not accepted (yet) by closing the
+	// whole connection ("invalid state").
 	s.mu.Lock()
-	conn, live := s.conn, s.state == connected || s.state == flushing || s.state == joining
+	conn, live := s.conn, s.state == connected || s.state == flushing
 	s.mu.Unlock()
 	if !live || conn == nil {
 		return

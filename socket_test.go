@@ -345,16 +345,20 @@ func TestHandshakeErrors(t *testing.T) {
 	srv := startServer(t)
 	_, err := sio.Dial(testCtx(t), srv.URL(), sio.WithPath("/nowhere/"))
 	var he *sio.HandshakeError
-	if !errors.As(err, &he) || he.StatusCode != 404 || he.Transport != "websocket" {
+	if !errors.As(err, &he) || he.StatusCode != 404 || he.Transport != "polling" {
 		t.Fatalf("wrong path: %v", err)
+	}
+	_, err = sio.Dial(testCtx(t), srv.URL(), sio.WithPath("/nowhere/"), sio.WithTransports(sio.WebSocket))
+	if !errors.As(err, &he) || he.StatusCode != 404 || he.Transport != "websocket" {
+		t.Fatalf("wrong path over WebSocket: %v", err)
 	}
 	for _, bad := range []string{"ftp://x", "http://", "::"} {
 		if _, err := sio.Dial(testCtx(t), bad); err == nil {
 			t.Errorf("Dial(%q) succeeded", bad)
 		}
 	}
-	if _, err := sio.Dial(testCtx(t), srv.URL(), sio.WithTransports(sio.Polling)); !errors.Is(err, sio.ErrNotSupported) {
-		t.Errorf("polling: %v", err)
+	if _, err := sio.Dial(testCtx(t), srv.URL(), sio.WithTransports()); err == nil {
+		t.Error("no transports accepted")
 	}
 }
 

@@ -22,10 +22,13 @@ type Pauser interface {
 	// Pause makes Read return ErrPaused instead of starting a new poll, once
 	// the poll in flight (if any) has returned and its frames were read. It
 	// does not interrupt the poll in flight: cancelling a pending GET would
-	// close the session. A paused transport is being replaced, so its Close
-	// does not send the Engine.IO close packet. Pause may be called from any
-	// goroutine; it cannot be undone.
+	// close the session. Pause may be called from any goroutine; it cannot
+	// be undone.
 	Pause()
+	// Release drops the transport once the upgrade is complete, without
+	// telling the server anything (the session lives on over the new
+	// transport), where Close would end the session.
+	Release()
 }
 
 // ErrPaused is returned by Read on a paused transport (see Pauser).
@@ -365,21 +368,30 @@ func (p *polling) postBody(ctx context.Context, frames []packet.Frame) error {
 	return nil
 }
 
-// Close ends the connection. Unless a request failed, the server closed the
-// session, or the transport was paused for an upgrade, it first sends the
-// close packet, waiting at most one second for a POST in flight and for its
-// own. Then it aborts any request in flight, so that pending and later Read
-// and Write calls return an error matching net.ErrClosed. Close is
-// idempotent and returns nil.
+// Close ends the session. Unless a request failed or the server closed the
+// session, it first sends the close packet (also while paused for an
+// upgrade, which the close abandons), waiting at most one second for a POST
+// in flight and for its own. Then it aborts any request in flight, so that
+// pending and later Read and Write calls return an error matching
+// net.ErrClosed. Close is idempotent and returns nil.
 func (p *polling) Close() error {
 	p.closeOnce.Do(func() {
 		p.closing.Store(true)
-		if !p.failed.Load() && !p.remoteClosed.Load() && !p.paused.Load() {
+		if !p.failed.Load() && !p.remoteClosed.Load() {
 			p.sendClose()
 		}
 		p.cancel()
 	})
 	return nil
+}
+
+// Release implements Pauser: it aborts whatever is in flight and sends
+// nothing.
+func (p *polling) Release() {
+	p.closeOnce.Do(func() {
+		p.closing.Store(true)
+		p.cancel()
+	})
 }
 
 // sendClose POSTs the close packet, best effort, within closeTimeout.

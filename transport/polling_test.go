@@ -671,9 +671,13 @@ func TestPollingPause(t *testing.T) {
 		if r := s.nextPost(t); r.Body != "4y" {
 			t.Fatalf("POST %q", r.Body)
 		}
-		// Closing a paused transport must not end the session being upgraded.
-		c.Close()
+		// Releasing it after the upgrade tells the server nothing: the
+		// session lives on over the new transport.
+		c.(Pauser).Release()
 		s.noPost(t)
+		if _, err := c.Read(ctx); err == nil {
+			t.Fatal("Read after Release succeeded")
+		}
 	})
 	t.Run("before polling", func(t *testing.T) {
 		s := newFakePolling(t)
@@ -686,6 +690,18 @@ func TestPollingPause(t *testing.T) {
 			t.Fatalf("Read: %v, want ErrPaused", err)
 		}
 	})
+}
+
+// Closing a paused transport abandons the upgrade and ends the session.
+func TestPollingClosePaused(t *testing.T) {
+	s := newFakePolling(t)
+	c := dialFake(t, s, s.config(t))
+	readFrame(t, c)
+	c.(Pauser).Pause()
+	c.Close()
+	if r := s.nextPost(t); r.Body != "1" {
+		t.Fatalf("POST %q, want the close packet", r.Body)
+	}
 }
 
 func TestPollingReadCancel(t *testing.T) {

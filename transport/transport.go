@@ -39,6 +39,9 @@ type Conn interface {
 	Write(ctx context.Context, frames []packet.Frame) error
 	// Close ends the connection without further frames. It is idempotent.
 	Close() error
+	// FrameSize returns the bytes f takes on this transport, to check it
+	// against the server's maxPayload before sending.
+	FrameSize(f packet.Frame) int
 }
 
 // Config says how to reach an Engine.IO server. It is shared by every
