@@ -5,28 +5,37 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
-// writeTimeout bounds writes that have no caller context: SendOpen, and the
-// default behaviour's broadcasts to other connections.
+// writeTimeout bounds writes that have no caller context: SendOpen, the
+// flush of an upgrade, and the default behaviour's broadcasts to other
+// sessions.
 const writeTimeout = 10 * time.Second
 
-// Frame is one WebSocket message read from the client.
+// errSessionClosed is what Read returns once a polling session has ended
+// normally, and what writes to it return.
+var errSessionClosed = errors.New("testserver: session closed")
+
+// errUpgraded tells the Conn that its transport was replaced by another one:
+// retry on the new transport.
+var errUpgraded = errors.New("testserver: transport upgraded")
+
+// Frame is one Engine.IO packet read from the client: a WebSocket message,
+// or one packet of a polling POST body (where binary arrives as "b" + base64
+// and is decoded).
 type Frame struct {
-	Text     string // the message, when !IsBinary
-	Binary   []byte // the message, when IsBinary
+	Text     string // the packet, when !IsBinary
+	Binary   []byte // the packet, when IsBinary
 	IsBinary bool
 }
 
-// String returns the text, or "<binary N bytes>" for a binary frame.
+// String returns the text, or "<binary N bytes>" for a binary packet.
 func (f Frame) String() string {
 	if f.IsBinary {
 		return fmt.Sprintf("<binary %d bytes>", len(f.Binary))
@@ -44,38 +53,80 @@ type Open struct {
 	MaxPayload   int64    `json:"maxPayload"`
 }
 
-// Conn is one Engine.IO connection over WebSocket, as seen by a Handler.
+// transport carries the Engine.IO packets of a Conn: the WebSocket
+// (wsTransport) or HTTP long-polling (pollTransport). A transport returns
+// errUpgraded from read, write, close and cut once the session has moved
+// away from it and it has nothing left to deliver.
+type transport interface {
+	name() string
+	// read returns the next packet from the client. One goroutine at a time.
+	read(ctx context.Context) (Frame, error)
+	// write sends packets in order; the caller holds the Conn's write lock.
+	write(ctx context.Context, pkts []Frame) error
+	// close ends the session cleanly: a close frame with code and reason on
+	// a WebSocket, a close packet "1" over polling.
+	close(code int, reason string) error
+	// cut ends the session abruptly.
+	cut() error
+}
+
+// Conn is one Engine.IO session, as seen by a Handler, over whichever
+// transport carries it: a WebSocket, HTTP long-polling, or polling then a
+// WebSocket after an upgrade (which is transparent to the Conn's user:
+// nothing is lost or reordered across it).
 //
 // SendOpen, SendText, SendBinary, Close and Cut may be called concurrently
 // with each other and with a Read in progress; writes are serialised and each
 // goes out whole. Read, Expect and Serve must be called by one goroutine at a
 // time. As with coder/websocket, a context that ends during Read or a write
-// closes the connection.
+// closes the session.
 type Conn struct {
-	srv *Server
-	ws  *websocket.Conn
-	nc  net.Conn // the hijacked TCP connection
-	req *http.Request
-	seq int
+	srv        *Server
+	req        *http.Request
+	seq        int
+	defaultSID string // the sid of SendOpen(Open{})
 
-	wmu sync.Mutex // serialises writes; held across a packet and its attachments
+	wmu sync.Mutex // serialises writes; held across a packet and its attachments, and across an upgrade
 
-	mu   sync.Mutex
-	open *Open // the last open packet sent; nil before the first
+	mu          sync.Mutex
+	tr          transport
+	open        *Open  // the last open packet sent; nil before the first
+	sid         string // the sid of the first open packet sent, routed to this Conn
+	upgrading   bool   // a WebSocket probe is in progress
+	upgraded    bool
+	ended       bool
+	probeCancel context.CancelFunc // ends the probe in progress
 }
 
-// Request returns the HTTP request that opened the connection (headers,
-// query, cookies). It must not be modified.
+func newConn(s *Server, r *http.Request) *Conn {
+	return &Conn{srv: s, req: r, defaultSID: randomID()}
+}
+
+// Request returns the HTTP request that opened the session (headers, query,
+// cookies): the first polling GET or the WebSocket handshake. It must not be
+// modified; the context of a polling one ends with that first GET.
 func (c *Conn) Request() *http.Request { return c.req }
 
-// Seq returns the connection's number: 1 for the first connection the server
+// Seq returns the session's number: 1 for the first session the server
 // accepted, 2 for the second, and so on.
 func (c *Conn) Seq() int { return c.seq }
 
+// Transport returns the transport the session is on: "polling" or
+// "websocket".
+func (c *Conn) Transport() string { return c.transport().name() }
+
+func (c *Conn) transport() transport {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tr
+}
+
 // SendOpen sends the Engine.IO open packet "0{...}". A zero SID is replaced by
-// a random one, nil Upgrades by [], and zero PingInterval, PingTimeout and
-// MaxPayload by the server's settings; send other open packets (zeros, null,
-// garbage) with SendText. The write is bounded by an internal timeout.
+// the session's own random one, nil Upgrades by the upgrades the server offers
+// (["websocket"] for a polling session when WebSocket is served, [] otherwise),
+// and zero PingInterval, PingTimeout and MaxPayload by the server's settings;
+// send other open packets (zeros, null, garbage) with SendText. The write is
+// bounded by an internal timeout.
 func (c *Conn) SendOpen(o Open) error {
 	o = c.fillOpen(o)
 	b, err := json.Marshal(o)
@@ -87,28 +138,37 @@ func (c *Conn) SendOpen(o Open) error {
 	return c.SendText(ctx, "0"+string(b))
 }
 
-// SendText sends one text frame. A frame starting with "0" is taken as the
-// open packet for the heartbeat and maxPayload of a later Serve.
+// SendText sends one text packet. A packet starting with "0" is taken as the
+// open packet: for the heartbeat and maxPayload of a later Serve, and, for
+// the first one, as the sid that later requests of the session carry.
 func (c *Conn) SendText(ctx context.Context, s string) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-		return err
-	}
 	if strings.HasPrefix(s, "0") {
+		// Before the write: a polling client may use the sid as soon as it has
+		// the packet.
 		c.noteOpen(s[1:])
 	}
-	return nil
+	return c.write(ctx, []Frame{{Text: s}})
 }
 
-// SendBinary sends one binary frame.
+// SendBinary sends one binary packet: a binary WebSocket frame, or "b" +
+// base64 in a polling response.
 func (c *Conn) SendBinary(ctx context.Context, b []byte) error {
+	return c.write(ctx, []Frame{{Binary: b, IsBinary: true}})
+}
+
+func (c *Conn) write(ctx context.Context, pkts []Frame) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.ws.Write(ctx, websocket.MessageBinary, b)
+	return c.writeLocked(ctx, pkts)
 }
 
-// writePacket sends a text frame and its binary attachments with no other
+// writeLocked is write for a caller that holds c.wmu. The transport cannot
+// change meanwhile: an upgrade takes c.wmu.
+func (c *Conn) writeLocked(ctx context.Context, pkts []Frame) error {
+	return c.transport().write(ctx, pkts)
+}
+
+// writePacket sends a text packet and its binary attachments with no other
 // write in between.
 func (c *Conn) writePacket(ctx context.Context, text string, bins [][]byte) error {
 	c.wmu.Lock()
@@ -118,35 +178,36 @@ func (c *Conn) writePacket(ctx context.Context, text string, bins [][]byte) erro
 
 // writePacketLocked is writePacket for a caller that holds c.wmu.
 func (c *Conn) writePacketLocked(ctx context.Context, text string, bins [][]byte) error {
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(text)); err != nil {
-		return err
-	}
+	pkts := make([]Frame, 0, 1+len(bins))
+	pkts = append(pkts, Frame{Text: text})
 	for _, b := range bins {
-		if err := c.ws.Write(ctx, websocket.MessageBinary, b); err != nil {
-			return err
-		}
+		pkts = append(pkts, Frame{Binary: b, IsBinary: true})
 	}
-	return nil
+	return c.writeLocked(ctx, pkts)
 }
 
-// Read reads the next frame (pongs included) and records it in
-// Server.Received.
+// Read reads the next packet (pongs included). Over WebSocket it is recorded
+// in Server.Received here; over polling it was when its POST arrived.
 func (c *Conn) Read(ctx context.Context) (Frame, error) {
-	typ, b, err := c.ws.Read(ctx)
-	if err != nil {
-		return Frame{}, err
+	for {
+		t := c.transport()
+		f, err := t.read(ctx)
+		if errors.Is(err, errUpgraded) {
+			continue
+		}
+		if err != nil {
+			return Frame{}, err
+		}
+		if _, ok := t.(*wsTransport); ok {
+			c.srv.record(f)
+		}
+		return f, nil
 	}
-	f := Frame{Text: string(b)}
-	if typ == websocket.MessageBinary {
-		f = Frame{Binary: b, IsBinary: true}
-	}
-	c.srv.record(f)
-	return f, nil
 }
 
-// Expect reads frames, skipping pongs "3", until a text frame, and returns an
-// error if that frame does not start with prefix. A binary frame is an error
-// too. The frame read is returned in every case.
+// Expect reads packets, skipping pongs "3", until a text packet, and returns
+// an error if that packet does not start with prefix. A binary packet is an
+// error too. The packet read is returned in every case.
 func (c *Conn) Expect(ctx context.Context, prefix string) (Frame, error) {
 	for {
 		f, err := c.Read(ctx)
@@ -166,32 +227,130 @@ func (c *Conn) Expect(ctx context.Context, prefix string) (Frame, error) {
 	}
 }
 
-// Close closes the WebSocket cleanly with a close frame carrying code and
-// reason, and waits (up to 5s) for the client's close frame.
+// Close ends the session cleanly. On a WebSocket it sends a close frame
+// carrying code and reason and waits (up to 5s) for the client's close frame.
+// Over polling it queues a close packet "1" after what is already queued and
+// waits (up to 5s) for a GET to carry it; code and reason are not sent. Later
+// requests for the session get "Session ID unknown".
 func (c *Conn) Close(code int, reason string) error {
-	return c.ws.Close(websocket.StatusCode(code), reason)
+	defer c.end()
+	for {
+		err := c.transport().close(code, reason)
+		if !errors.Is(err, errUpgraded) {
+			return err
+		}
+	}
 }
 
-// Cut drops the TCP connection without a close frame.
+// Cut ends the session without a close: on a WebSocket the TCP connection is
+// dropped without a close frame; over polling a pending GET's connection is
+// dropped without a response, and later requests get "Session ID unknown".
 func (c *Conn) Cut() error {
-	return c.ws.CloseNow()
+	defer c.end()
+	for {
+		err := c.transport().cut()
+		if !errors.Is(err, errUpgraded) {
+			return err
+		}
+	}
 }
 
-// cut closes the TCP connection under whatever the WebSocket is doing, to end
-// a close handshake the client does not answer.
-func (c *Conn) cut() {
-	if c.nc != nil {
-		_ = c.nc.Close()
+// end marks the session over: its sid is no longer routed, a probe in
+// progress is cancelled and a polling transport ends (a pending GET gets "1").
+// It is idempotent.
+func (c *Conn) end() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	p, _ := c.tr.(*pollTransport)
+	cancel, sid := c.probeCancel, c.sid
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	if p != nil {
+		p.end(errSessionClosed, "1")
+	}
+	if sid != "" {
+		c.srv.unroute(c, sid)
+	}
+}
+
+// beginUpgrade starts a WebSocket probe of a polling session; cancel ends
+// the probe if the session ends first. It returns false when the session is
+// not on polling, has ended, or is probing already.
+func (c *Conn) beginUpgrade(cancel context.CancelFunc) (*pollTransport, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.tr.(*pollTransport)
+	if !ok || c.ended || c.upgrading {
+		return nil, false
+	}
+	c.upgrading, c.probeCancel = true, cancel
+	return p, true
+}
+
+// endUpgrade marks the end of a probe, successful or not.
+func (c *Conn) endUpgrade() {
+	c.mu.Lock()
+	c.upgrading, c.probeCancel = false, nil
+	c.mu.Unlock()
+}
+
+// switchTo moves the session from polling p to the WebSocket t, then sends on
+// t what was queued on p. It holds the write lock meanwhile, so that every
+// later write goes after the queued packets. It fails when the session ended
+// or is closing.
+func (c *Conn) switchTo(p *pollTransport, t *wsTransport) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	var pending []Frame
+	err := errSessionClosed
+	if !c.ended {
+		pending, err = p.discard()
+	}
+	if err == nil {
+		c.tr, c.upgraded = t, true
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	// An error here breaks the WebSocket, which the session's next Read reports.
+	_ = t.write(ctx, pending)
+	return nil
+}
+
+func (c *Conn) info() SessionInfo {
+	c.mu.Lock()
+	sid, name, upgraded := c.sid, c.tr.name(), c.upgraded
+	c.mu.Unlock()
+	return SessionInfo{
+		SID:       sid,
+		Transport: name,
+		Upgraded:  upgraded,
+		Query:     c.req.URL.Query(),
+		Header:    c.req.Header.Clone(),
+		Cookies:   c.req.Cookies(),
 	}
 }
 
 // fillOpen applies SendOpen's defaults.
 func (c *Conn) fillOpen(o Open) Open {
 	if o.SID == "" {
-		o.SID = randomID()
+		o.SID = c.defaultSID
 	}
 	if o.Upgrades == nil {
-		o.Upgrades = []string{}
+		o.Upgrades = c.upgrades()
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = c.srv.opts.pingInterval.Milliseconds()
@@ -205,8 +364,17 @@ func (c *Conn) fillOpen(o Open) Open {
 	return o
 }
 
-// noteOpen remembers an open packet sent on the connection. Values that are
-// missing or not positive fall back to the server's settings.
+// upgrades returns the upgrades offered to the session in its open packet.
+func (c *Conn) upgrades() []string {
+	if _, ok := c.transport().(*pollTransport); ok && c.srv.opts.allows(transportWebSocket) {
+		return []string{transportWebSocket}
+	}
+	return []string{}
+}
+
+// noteOpen remembers an open packet sent on the session. Values that are
+// missing or not positive fall back to the server's settings. The first
+// packet's sid routes later requests to the session.
 func (c *Conn) noteOpen(payload string) {
 	var o Open
 	_ = json.Unmarshal([]byte(payload), &o)
@@ -219,11 +387,15 @@ func (c *Conn) noteOpen(payload string) {
 	if o.MaxPayload <= 0 {
 		o.MaxPayload = c.srv.opts.maxPayload
 	}
-	if o.MaxPayload > c.srv.opts.maxPayload {
-		c.ws.SetReadLimit(o.MaxPayload + readSlack)
-	}
 	c.mu.Lock()
 	c.open = &o
+	if t, ok := c.tr.(*wsTransport); ok && o.MaxPayload > c.srv.opts.maxPayload {
+		t.ws.SetReadLimit(o.MaxPayload + readSlack)
+	}
+	if c.sid == "" && o.SID != "" && !c.ended {
+		c.sid = o.SID
+		c.srv.route(o.SID, c) // under c.mu, so that end sees the sid it unroutes
+	}
 	c.mu.Unlock()
 }
 
@@ -235,6 +407,28 @@ func (c *Conn) announced() (Open, bool) {
 		return Open{}, false
 	}
 	return *c.open, true
+}
+
+// maxPayload returns the maxPayload announced to the client, or the server's
+// before any open packet.
+func (c *Conn) maxPayload() int64 {
+	if o, ok := c.announced(); ok {
+		return o.MaxPayload
+	}
+	return c.srv.opts.maxPayload
+}
+
+// cookie returns the Set-Cookie value of a handshake response, "" for none.
+func (c *Conn) cookie() string {
+	ck := c.srv.opts.cookie
+	if ck == nil {
+		return ""
+	}
+	cc := *ck
+	if cc.Value == "" {
+		cc.Value = c.defaultSID
+	}
+	return cc.String()
 }
 
 // randomID returns 20 random URL-safe characters, like the official server's

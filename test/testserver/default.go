@@ -19,7 +19,12 @@ const maxStream = 100_000
 // server closed it as asked ("close-transport", "1").
 var errDone = errors.New("connection done")
 
-// Serve runs the default behaviour on the connection until it ends, then
+// errWriteFailed: a write failed because the session ended; the next Read
+// reports why (a polling transport may have closed it on a protocol error
+// while packets received before that were still being handled).
+var errWriteFailed = errors.New("write failed")
+
+// Serve runs the default behaviour on the session until it ends, then
 // returns nil, or an error wrapping ErrProtocol, ErrPingTimeout or
 // ErrMessageTooBig when the server closed the connection because of the
 // client. If no open packet was sent yet it sends one; otherwise the
@@ -41,7 +46,8 @@ var errDone = errors.New("connection done")
 //   - chat: emits "chat" with the same arguments to every socket of the
 //     namespace on this server, the sender included, and acknowledges ["ok"];
 //   - kick: sends DISCONNECT 41[/ns,] and forgets the namespace;
-//   - close-transport: closes the WebSocket with status 1000.
+//   - close-transport: closes the WebSocket with status 1000 (over polling:
+//     sends the close packet "1").
 //
 // Every other event, and echo, ask, stream and kick, is acknowledged with no
 // arguments (43<id>[]) when it carries an ack id. Acks for unknown ids are
@@ -49,6 +55,13 @@ var errDone = errors.New("connection done")
 // state (a malformed packet, a client ping, a packet for a namespace not
 // joined, a second CONNECT to a joined namespace, a text packet while
 // attachments are awaited, ...) closes the WebSocket with 1002.
+//
+// The behaviour is the same over polling, where each close above is a close
+// packet "1" instead (there is no status code), and the polling transport
+// itself closes the session on a malformed POST body or overlapping requests
+// (returned as ErrProtocol) and on a POST body over maxPayload (returned as
+// ErrMessageTooBig). A session that upgrades to WebSocket keeps its state:
+// namespaces, ack ids and heartbeat.
 func (c *Conn) Serve(ctx context.Context) error {
 	o, ok := c.announced()
 	if !ok {
@@ -57,7 +70,7 @@ func (c *Conn) Serve(ctx context.Context) error {
 		}
 		o, _ = c.announced()
 	}
-	s := &session{
+	s := &behaviour{
 		c:        c,
 		open:     o,
 		pong:     make(chan struct{}, 1),
@@ -80,9 +93,9 @@ func (c *Conn) Serve(ctx context.Context) error {
 	return g.Wait()
 }
 
-// session is the default behaviour's state for one connection. Its fields
+// behaviour is the default behaviour's state for one session. Its fields
 // are owned by the read loop, except the channels.
-type session struct {
+type behaviour struct {
 	c        *Conn
 	open     Open
 	pong     chan struct{} // a pong arrived
@@ -91,9 +104,9 @@ type session struct {
 	partial  *sioPacket // a binary packet waiting for attachments
 }
 
-// nsSocket is a connection's membership of one namespace.
+// nsSocket is a session's membership of one namespace.
 type nsSocket struct {
-	sess    *session
+	sess    *behaviour
 	nsp     string
 	sid     string
 	nextAck int64              // the server's next ack id
@@ -109,7 +122,7 @@ func notify(ch chan struct{}) {
 
 // heartbeat pings every pingInterval and closes the connection when a pong
 // does not follow within pingTimeout.
-func (s *session) heartbeat(ctx context.Context) error {
+func (s *behaviour) heartbeat(ctx context.Context) error {
 	interval := time.Duration(s.open.PingInterval) * time.Millisecond
 	timeout := time.Duration(s.open.PingTimeout) * time.Millisecond
 	ping := func(ctx context.Context) error { return s.c.SendText(ctx, "2") }
@@ -170,11 +183,14 @@ func drain(ch <-chan struct{}) {
 }
 
 // readLoop reads and handles frames until the connection ends.
-func (s *session) readLoop(ctx context.Context) error {
+func (s *behaviour) readLoop(ctx context.Context) error {
 	for {
 		f, err := s.c.Read(ctx)
 		if err != nil {
-			if errors.Is(err, websocket.ErrMessageTooBig) {
+			switch {
+			case errors.Is(err, ErrMessageTooBig), errors.Is(err, ErrProtocol):
+				return err // the polling transport closed the session
+			case errors.Is(err, websocket.ErrMessageTooBig):
 				return fmt.Errorf("%w: %v", ErrMessageTooBig, err)
 			}
 			return nil
@@ -187,6 +203,9 @@ func (s *session) readLoop(ctx context.Context) error {
 		if errors.Is(err, errDone) {
 			return nil
 		}
+		if errors.Is(err, errWriteFailed) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -194,16 +213,16 @@ func (s *session) readLoop(ctx context.Context) error {
 }
 
 // fail closes the connection with code and returns sentinel with detail.
-func (s *session) fail(code websocket.StatusCode, sentinel error, detail string) error {
+func (s *behaviour) fail(code websocket.StatusCode, sentinel error, detail string) error {
 	_ = s.c.Close(int(code), closeReason(detail))
 	return fmt.Errorf("%w: %s", sentinel, detail)
 }
 
-func (s *session) protocolError(format string, args ...any) error {
+func (s *behaviour) protocolError(format string, args ...any) error {
 	return s.fail(websocket.StatusProtocolError, ErrProtocol, fmt.Sprintf(format, args...))
 }
 
-func (s *session) tooBig(n int) error {
+func (s *behaviour) tooBig(n int) error {
 	if int64(n) <= s.open.MaxPayload {
 		return nil
 	}
@@ -212,7 +231,7 @@ func (s *session) tooBig(n int) error {
 }
 
 // onText handles an Engine.IO text packet.
-func (s *session) onText(ctx context.Context, t string) error {
+func (s *behaviour) onText(ctx context.Context, t string) error {
 	if err := s.tooBig(len(t)); err != nil {
 		return err
 	}
@@ -251,7 +270,7 @@ func (s *session) onText(ctx context.Context, t string) error {
 }
 
 // onBinary handles a binary frame: an attachment of the pending packet.
-func (s *session) onBinary(ctx context.Context, b []byte) error {
+func (s *behaviour) onBinary(ctx context.Context, b []byte) error {
 	if err := s.tooBig(len(b)); err != nil {
 		return err
 	}
@@ -269,7 +288,7 @@ func (s *session) onBinary(ctx context.Context, b []byte) error {
 }
 
 // dispatch handles a complete Socket.IO packet.
-func (s *session) dispatch(ctx context.Context, p *sioPacket) error {
+func (s *behaviour) dispatch(ctx context.Context, p *sioPacket) error {
 	sock := s.sockets[p.nsp]
 	switch {
 	case p.typ == sioConnect && sock == nil:
@@ -290,15 +309,15 @@ func (s *session) dispatch(ctx context.Context, p *sioPacket) error {
 	}
 }
 
-// send writes a packet and its attachments on this connection.
-func (s *session) send(ctx context.Context, text string, bins [][]byte) error {
+// send writes a packet and its attachments on this session.
+func (s *behaviour) send(ctx context.Context, text string, bins [][]byte) error {
 	if err := s.c.writePacket(ctx, text, bins); err != nil {
-		return errDone
+		return errWriteFailed
 	}
 	return nil
 }
 
-func (s *session) connect(ctx context.Context, p *sioPacket) error {
+func (s *behaviour) connect(ctx context.Context, p *sioPacket) error {
 	if auth := s.c.srv.opts.auth; auth != nil {
 		if err := auth(p.nsp, p.data); err != nil {
 			return s.send(ctx, encodePacket(sioConnectError, p.nsp, -1, connectErrorPayload(err), 0), nil)
@@ -316,23 +335,23 @@ func (s *session) connect(ctx context.Context, p *sioPacket) error {
 	s.sockets[p.nsp] = sock
 	s.c.srv.join(sock)
 	if err := s.c.writePacketLocked(ctx, encodePacket(sioConnect, p.nsp, -1, data, 0), nil); err != nil {
-		return errDone
+		return errWriteFailed
 	}
 	return nil
 }
 
-func (s *session) leave(sock *nsSocket) {
+func (s *behaviour) leave(sock *nsSocket) {
 	delete(s.sockets, sock.nsp)
 	s.c.srv.leave(sock)
 }
 
-func (s *session) leaveAll() {
+func (s *behaviour) leaveAll() {
 	for _, sock := range s.sockets {
 		s.leave(sock)
 	}
 }
 
-func (s *session) onEvent(ctx context.Context, sock *nsSocket, p *sioPacket) error {
+func (s *behaviour) onEvent(ctx context.Context, sock *nsSocket, p *sioPacket) error {
 	var name string
 	_ = json.Unmarshal(p.args[0], &name) // stays "" for a numeric name
 	args := p.args[1:]
@@ -396,7 +415,7 @@ func (s *session) onEvent(ctx context.Context, sock *nsSocket, p *sioPacket) err
 
 // broadcast writes a packet to every socket of sock's namespace. Writes to
 // other connections are bounded by writeTimeout and their errors ignored.
-func (s *session) broadcast(ctx context.Context, sock *nsSocket, text string, bins [][]byte) error {
+func (s *behaviour) broadcast(ctx context.Context, sock *nsSocket, text string, bins [][]byte) error {
 	for _, m := range s.c.srv.members(sock.nsp) {
 		if m == sock {
 			if err := s.send(ctx, text, bins); err != nil {
@@ -411,7 +430,7 @@ func (s *session) broadcast(ctx context.Context, sock *nsSocket, text string, bi
 	return nil
 }
 
-func (s *session) onAck(ctx context.Context, sock *nsSocket, p *sioPacket) error {
+func (s *behaviour) onAck(ctx context.Context, sock *nsSocket, p *sioPacket) error {
 	if !p.hasID {
 		return nil
 	}

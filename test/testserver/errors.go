@@ -6,17 +6,22 @@ import (
 	"net/http"
 )
 
-// Errors recorded by Server.Err when the default behaviour closes a
-// connection on its own initiative. They are wrapped with details; test them
-// with errors.Is.
+// Errors recorded by Server.Err when the default behaviour closes a session
+// on its own initiative. They are wrapped with details; test them with
+// errors.Is. Over polling, Conn.Read returns the first and last of them when
+// the polling transport itself closed the session.
 var (
 	// ErrProtocol: the client sent something the official server would reject
-	// as a parse error or an invalid state (the WebSocket is closed with 1002).
+	// as a parse error or an invalid state (the WebSocket is closed with 1002;
+	// a polling session gets "1"). Over polling it also stands for a malformed
+	// POST body, a binary (application/octet-stream) one, and overlapping GETs
+	// or POSTs.
 	ErrProtocol = errors.New("testserver: protocol error")
 	// ErrPingTimeout: no pong "3" arrived within the ping timeout (closed with
-	// 1000, reason "ping timeout").
+	// 1000, reason "ping timeout"; a polling session gets "1").
 	ErrPingTimeout = errors.New("testserver: ping timeout")
-	// ErrMessageTooBig: a frame exceeded maxPayload (closed with 1009).
+	// ErrMessageTooBig: a WebSocket frame exceeded maxPayload (closed with
+	// 1009), or a polling POST body did (HTTP 413).
 	ErrMessageTooBig = errors.New("testserver: message too big")
 )
 

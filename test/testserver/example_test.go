@@ -3,6 +3,7 @@ package testserver_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"time"
 
@@ -64,4 +65,31 @@ func ExampleScript() {
 	defer srv.Close()
 	fmt.Println(srv.URL()[:17])
 	// Output: http://127.0.0.1:
+}
+
+// A TLS server with a self-signed certificate, reached over HTTP
+// long-polling with the client that trusts it.
+func ExampleStartTLS() {
+	srv, err := testserver.StartTLS()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	resp, err := srv.Client().Get(srv.URL() + "/socket.io/?EIO=4&transport=polling")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(srv.URL()[:8])
+	fmt.Println(string(body[:8])) // the open packet
+	fmt.Println(srv.Sessions()[0].Transport)
+	// Output:
+	// https://
+	// 0{"sid":
+	// polling
 }

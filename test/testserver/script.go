@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// Handler drives one WebSocket connection in scripted mode (see WithHandler).
-// ctx ends when the server closes; the connection is closed when the handler
-// returns.
+// Handler drives one Engine.IO session in scripted mode (see WithHandler),
+// over WebSocket or polling alike. ctx ends when the server closes; the
+// session is closed when the handler returns.
 type Handler func(ctx context.Context, c *Conn) error
 
 // Step is one step of a Script.
@@ -72,17 +72,17 @@ func Sleep(d time.Duration) Step {
 	}
 }
 
-// CloseConn is a Step that closes the WebSocket cleanly (see Conn.Close).
+// CloseConn is a Step that closes the session cleanly (see Conn.Close).
 func CloseConn(code int, reason string) Step {
 	return func(_ context.Context, c *Conn) error { return c.Close(code, reason) }
 }
 
-// Cut is a Step that drops the TCP connection without a close frame.
+// Cut is a Step that ends the session without a close (see Conn.Cut).
 func Cut() Step {
 	return func(_ context.Context, c *Conn) error { return c.Cut() }
 }
 
-// WaitForClose is a Step that reads and discards frames until the connection
+// WaitForClose is a Step that reads and discards packets until the session
 // ends, whoever ends it. It returns nil then.
 func WaitForClose() Step {
 	return func(ctx context.Context, c *Conn) error {
@@ -94,7 +94,7 @@ func WaitForClose() Step {
 	}
 }
 
-// ServeDefault is a Step that hands the connection over to the default
+// ServeDefault is a Step that hands the session over to the default
 // behaviour (see Conn.Serve) until it ends.
 func ServeDefault() Step {
 	return func(ctx context.Context, c *Conn) error { return c.Serve(ctx) }

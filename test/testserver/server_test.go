@@ -75,8 +75,12 @@ func TestHTTPErrors(t *testing.T) {
 		status               int
 		body                 string
 	}{
-		{"polling", "GET", "/socket.io/?EIO=4&transport=polling", upgrade, 400, `{"code":0,"message":"Transport unknown"}`},
+		{"other transport", "GET", "/socket.io/?EIO=4&transport=flashsocket", upgrade, 400, `{"code":0,"message":"Transport unknown"}`},
 		{"no transport", "GET", "/socket.io/?EIO=4", nil, 400, `{"code":0,"message":"Transport unknown"}`},
+		{"polling EIO 3", "GET", "/socket.io/?EIO=3&transport=polling", nil, 400, `{"code":5,"message":"Unsupported protocol version"}`},
+		{"polling sid", "GET", "/socket.io/?EIO=4&transport=polling&sid=abc", nil, 400, `{"code":1,"message":"Session ID unknown"}`},
+		{"polling POST sid", "POST", "/socket.io/?EIO=4&transport=polling&sid=abc", nil, 400, `{"code":1,"message":"Session ID unknown"}`},
+		{"polling POST", "POST", "/socket.io/?EIO=4&transport=polling", nil, 400, `{"code":2,"message":"Bad handshake method"}`},
 		{"EIO 3", "GET", "/socket.io/?EIO=3&transport=websocket", upgrade, 400, `{"code":5,"message":"Unsupported protocol version"}`},
 		{"no EIO", "GET", "/socket.io/?transport=websocket", upgrade, 400, `{"code":5,"message":"Unsupported protocol version"}`},
 		{"EIO 3 no upgrade", "GET", "/socket.io/?EIO=3&transport=websocket", nil, 400, `{"code":5,"message":"Unsupported protocol version"}`},
