@@ -89,10 +89,11 @@ type Conn struct {
 	wmu sync.Mutex // serialises writes; held across a packet and its attachments, and across an upgrade
 
 	mu          sync.Mutex
-	tr          transport
-	open        *Open  // the last open packet sent; nil before the first
-	sid         string // the sid of the first open packet sent, routed to this Conn
-	upgrading   bool   // a WebSocket probe is in progress
+	tr          transport      // where writes go; where Read reads once left is nil
+	left        *pollTransport // the polling transport an upgrade left, until Read has taken what it received
+	open        *Open          // the last open packet sent; nil before the first
+	sid         string         // the sid of the first open packet sent, routed to this Conn
+	upgrading   bool           // a WebSocket probe is in progress
 	upgraded    bool
 	ended       bool
 	probeCancel context.CancelFunc // ends the probe in progress
@@ -187,12 +188,15 @@ func (c *Conn) writePacketLocked(ctx context.Context, text string, bins [][]byte
 }
 
 // Read reads the next packet (pongs included). Over WebSocket it is recorded
-// in Server.Received here; over polling it was when its POST arrived.
+// in Server.Received here; over polling it was when its POST arrived. Across
+// an upgrade, the packets that arrived over polling come first, then those of
+// the WebSocket.
 func (c *Conn) Read(ctx context.Context) (Frame, error) {
 	for {
-		t := c.transport()
+		t := c.readTransport()
 		f, err := t.read(ctx)
 		if errors.Is(err, errUpgraded) {
+			c.drained(t)
 			continue
 		}
 		if err != nil {
@@ -203,6 +207,27 @@ func (c *Conn) Read(ctx context.Context) (Frame, error) {
 		}
 		return f, nil
 	}
+}
+
+// readTransport returns the transport Read reads from: the polling transport
+// the session left, as long as Read has not drained it, else the current one.
+// The choice is made under c.mu, which switchTo holds while it changes both.
+func (c *Conn) readTransport() transport {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.left != nil {
+		return c.left
+	}
+	return c.tr
+}
+
+// drained notes that t, which the session left, has nothing more to read.
+func (c *Conn) drained(t transport) {
+	c.mu.Lock()
+	if c.left == t {
+		c.left = nil
+	}
+	c.mu.Unlock()
 }
 
 // Expect reads packets, skipping pongs "3", until a text packet, and returns
@@ -302,8 +327,10 @@ func (c *Conn) endUpgrade() {
 
 // switchTo moves the session from polling p to the WebSocket t, then sends on
 // t what was queued on p. It holds the write lock meanwhile, so that every
-// later write goes after the queued packets. It fails when the session ended
-// or is closing.
+// later write goes after the queued packets. Read goes on reading p until it
+// has taken what p received (a POST's packets may still be unread, or the
+// handler not reading yet), then reads t. It fails when the session ended or
+// is closing.
 func (c *Conn) switchTo(p *pollTransport, t *wsTransport) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -314,7 +341,7 @@ func (c *Conn) switchTo(p *pollTransport, t *wsTransport) error {
 		pending, err = p.discard()
 	}
 	if err == nil {
-		c.tr, c.upgraded = t, true
+		c.tr, c.left, c.upgraded = t, p, true
 	}
 	c.mu.Unlock()
 	if err != nil {

@@ -2,6 +2,8 @@ package testserver
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -255,3 +257,115 @@ func TestCloseEndsEverySession(t *testing.T) {
 		t.Fatal("the server still answers")
 	}
 }
+
+// waitUpgraded waits until session c is on its WebSocket.
+func waitUpgraded(ctx context.Context, c *Conn) error {
+	for c.Transport() != transportWebSocket {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Packets that arrived over polling and were not read yet when the session
+// moved to the WebSocket are read first, then those of the WebSocket: the
+// handler may not have started reading (as when the client sends its CONNECT
+// and upgrades right after the handshake), or be busy with a packet.
+func TestUpgradeKeepsUnreadPolledPackets(t *testing.T) {
+	for before := range 3 { // packets the handler reads before the switch
+		t.Run(fmt.Sprintf("%d read before the switch", before), func(t *testing.T) {
+			srv := start(t, WithHandler(func(ctx context.Context, c *Conn) error {
+				if err := c.SendOpen(Open{}); err != nil {
+					return err
+				}
+				var got []string
+				for i := range 3 {
+					if i == before {
+						if err := waitUpgraded(ctx, c); err != nil {
+							return err
+						}
+					}
+					f, err := c.Expect(ctx, "4")
+					if err != nil {
+						return err
+					}
+					got = append(got, f.Text)
+				}
+				b, _ := json.Marshal(append([]string{"got"}, got...))
+				return c.SendText(ctx, "42"+string(b))
+			}))
+			p, _ := pollConnect(t, srv)
+			p.post("40")
+			p.post(`42["polled"]`)
+			ws := dialUpgrade(t, p)
+			ws.send("2probe")
+			ws.expect("3probe")
+			ws.send("5")
+			ws.send(`42["ws"]`)
+			ws.expect(`42["got","40","42[\"polled\"]","42[\"ws\"]"]`)
+			ws.expectClose(websocket.StatusNormalClosure)
+			srv.Close()
+			if err := srv.Err(); err != nil {
+				t.Fatalf("Err() = %v", err)
+			}
+		})
+	}
+}
+
+// The JS client's order, as fast as possible, against the default behaviour:
+// right after the handshake it polls, POSTs a CONNECT and probes; once the
+// probe is answered and its GET has returned, it sends "5". The CONNECT reply
+// arrives once: in that GET, or over the WebSocket after the switch.
+func TestUpgradeRacingConnect(t *testing.T) {
+	n := 300
+	if testing.Short() {
+		n = 30
+	}
+	srv := start(t)
+	for i := range n {
+		p, _ := pollConnect(t, srv)
+		pending := p.getAsync()
+		posted := make(chan error, 1)
+		go func() {
+			resp, body, err := p.doErr("POST", "40")
+			if err == nil && (resp.StatusCode != http.StatusOK || body != "ok") {
+				err = fmt.Errorf("POST: %d %q", resp.StatusCode, body)
+			}
+			posted <- err
+		}()
+		ws := dialUpgrade(t, p)
+		ws.send("2probe")
+		ws.expect("3probe")
+		if err := <-posted; err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		r := p.await(pending)
+		if r.err != nil || r.status != http.StatusOK {
+			t.Fatalf("%d: GET: %+v", i, r)
+		}
+		ws.send("5")
+		switch {
+		case regexpMatch(`^40\{"sid":"[A-Za-z0-9_-]{20}"\}$`, r.body):
+		case r.body == "6":
+			f, err := ws.readErr()
+			if err != nil || f.IsBinary || !regexpMatch(`^40\{"sid":"[A-Za-z0-9_-]{20}"\}$`, f.Text) {
+				t.Fatalf("%d: no CONNECT reply: got %s, %v (server received ...%q)", i, f, err, tail(srv.Received(), 8))
+			}
+		default:
+			t.Fatalf("%d: GET: %q", i, r.body)
+		}
+		ws.send(`42["echo",1]`)
+		ws.expect(`42["echo",1]`)
+		_ = ws.ws.CloseNow()
+	}
+	srv.Close()
+	if err := srv.Err(); err != nil {
+		t.Fatalf("Err() = %v", err)
+	}
+}
+
+// tail returns the last n elements of s, or s.
+func tail(s []string, n int) []string { return s[max(0, len(s)-n):] }
