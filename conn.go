@@ -67,9 +67,15 @@ type engineConn struct {
 	cancel context.CancelCauseFunc
 	g      errgroup.Group
 
+	eio    int // the Engine.IO version spoken: 4, or 3 for Socket.IO 2.x servers
 	out    chan outgoing
 	pong   chan struct{} // a ping is waiting for its pong
-	pinged chan struct{} // a ping arrived: the heartbeat restarts its timer
+	ping   chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping
+	pinged chan struct{} // v4: a ping arrived; v3: a pong arrived
+
+	// rootJoined records that a Socket.IO 2.x server joined the main
+	// namespace by itself (it sends 40 after the handshake).
+	rootJoined atomic.Bool
 
 	// The upgrade from polling to WebSocket hands the new transport to the
 	// writer, then to the reader, through these; see upgrade.
@@ -107,15 +113,22 @@ var errClientClose = fmt.Errorf("%w: connection closed by client", ErrClientDisc
 // of cfg.transports that the server accepts, reads the open packet and
 // starts the connection's goroutines (and the upgrade to WebSocket, when the
 // connection starts on polling and both sides allow it).
+//
+// Unless cfg pins a version, it asks for Engine.IO v4 and falls back to v3
+// when the server shows it speaks only that (Socket.IO 2.x): a v3 polling
+// body, an open packet without maxPayload, or "Unsupported protocol
+// version". A v3/v4 server that allows both keeps speaking v4.
 func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h connHandler, dec packet.Decoder) (*engineConn, error) {
 	for i, t := range cfg.transports {
-		var tr transport.Conn
-		var err error
-		switch t {
-		case Polling:
-			tr, err = transport.DialPolling(ctx, *tcfg)
-		default:
-			tr, err = transport.DialWebSocket(ctx, *tcfg, "")
+		tc := *tcfg
+		tc.EIO = cfg.eio
+		if tc.EIO == 0 {
+			tc.EIO = 4
+		}
+		tr, open, err := handshake(ctx, t, &tc)
+		if err != nil && cfg.eio == 0 && speaksV3(err) {
+			tc.EIO = 3
+			tr, open, err = handshake(ctx, t, &tc)
 		}
 		var he *HandshakeError
 		if errors.As(err, &he) && he.Code == transport.CodeTransportUnknown && i+1 < len(cfg.transports) {
@@ -124,18 +137,50 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 		if err != nil {
 			return nil, err
 		}
-		open, err := readOpen(ctx, tr)
-		if err != nil {
-			tr.Close()
-			return nil, fmt.Errorf("sio: handshake over %s: %w", tr.Name(), err)
-		}
 		var upgradeTo *transport.Config
 		if t == Polling && slices.Contains(cfg.transports, WebSocket) && slices.Contains(open.Upgrades, transport.NameWebSocket) {
-			upgradeTo = tcfg
+			upgradeTo = &tc
 		}
-		return startEngine(tr, open, h, dec, upgradeTo), nil
+		return startEngine(tr, tc.EIO, open, h, dec, upgradeTo), nil
 	}
 	return nil, fmt.Errorf("sio: no transport to try")
+}
+
+// errOpenV3 reports an open packet without maxPayload where v4 was asked
+// for: the server ignored EIO=4 because it only speaks v3.
+var errOpenV3 = fmt.Errorf("%w: the server speaks Engine.IO v3 (Socket.IO 2.x)", ErrProtocol)
+
+// speaksV3 reports whether a failed v4 handshake says the server speaks
+// only Engine.IO v3.
+func speaksV3(err error) bool {
+	var he *HandshakeError
+	return errors.Is(err, errOpenV3) || errors.Is(err, transport.ErrEIO3) ||
+		errors.As(err, &he) && he.Code == transport.CodeUnsupportedVersion
+}
+
+// handshake connects one transport for a new session and reads its open
+// packet.
+func handshake(ctx context.Context, t Transport, tc *transport.Config) (transport.Conn, packet.Open, error) {
+	var tr transport.Conn
+	var err error
+	switch t {
+	case Polling:
+		tr, err = transport.DialPolling(ctx, *tc)
+	default:
+		tr, err = transport.DialWebSocket(ctx, *tc, "")
+	}
+	if err != nil {
+		return nil, packet.Open{}, err
+	}
+	open, err := readOpen(ctx, tr)
+	if err == nil && tc.EIO == 4 && open.MaxPayload == 0 {
+		err = errOpenV3
+	}
+	if err != nil {
+		tr.Close()
+		return nil, packet.Open{}, fmt.Errorf("sio: handshake over %s: %w", tr.Name(), err)
+	}
+	return tr, open, nil
 }
 
 // readOpen reads and checks the open packet that starts a session.
@@ -147,17 +192,12 @@ func readOpen(ctx context.Context, tr transport.Conn) (packet.Open, error) {
 	if f.Type() != packet.FrameOpen {
 		return packet.Open{}, fmt.Errorf("%w: expected the open packet, got %s", ErrProtocol, f.Type())
 	}
-	open, err := packet.ParseOpen(f.Payload())
-	if err == nil && open.MaxPayload == 0 {
-		// Engine.IO v3 (Socket.IO 2.x) announces no maxPayload.
-		err = fmt.Errorf("%w: the server speaks Engine.IO v3 (Socket.IO 2.x)", ErrProtocol)
-	}
-	return open, err
+	return packet.ParseOpen(f.Payload())
 }
 
 // startEngine starts the goroutines of a connection whose handshake is done.
 // With upgradeTo set, a fourth goroutine tries the upgrade to WebSocket.
-func startEngine(tr transport.Conn, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config) *engineConn {
+func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config) *engineConn {
 	// The errgroup needs no context of its own: every goroutine's exit
 	// goes through fail, which cancels ctx with the first error.
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -171,7 +211,9 @@ func startEngine(tr transport.Conn, open packet.Open, h connHandler, dec packet.
 		ctx:        ctx,
 		cancel:     cancel,
 		out:        make(chan outgoing, writeQueueLen),
+		eio:        eio,
 		pong:       make(chan struct{}, 1),
+		ping:       make(chan struct{}, 1),
 		pinged:     make(chan struct{}, 1),
 		done:       make(chan struct{}),
 	}
@@ -246,9 +288,12 @@ func (c *engineConn) readLoop() error {
 			case c.pong <- struct{}{}:
 			default: // a pong is already due
 			}
-			select {
-			case c.pinged <- struct{}{}:
-			default:
+			if c.eio != 3 {
+				c.heard()
+			}
+		case packet.FramePong:
+			if c.eio == 3 {
+				c.heard()
 			}
 		case packet.FrameMessage:
 			if err := c.handler.handleMessage(c, f); err != nil {
@@ -256,10 +301,18 @@ func (c *engineConn) readLoop() error {
 			}
 		case packet.FrameClose:
 			return fmt.Errorf("%w: the server sent close", ErrTransportClose)
-		case packet.FrameNoop, packet.FramePong:
+		case packet.FrameNoop:
 		default:
 			return fmt.Errorf("%w: unexpected %s packet", ErrParse, f.Type())
 		}
+	}
+}
+
+// heard tells the heartbeat that the server's side of it arrived.
+func (c *engineConn) heard() {
+	select {
+	case c.pinged <- struct{}{}:
+	default:
 	}
 }
 
@@ -284,6 +337,7 @@ func (c *engineConn) readError(err error) error {
 // writeLoop is the writer goroutine: the only one that writes the transport.
 func (c *engineConn) writeLoop() error {
 	pong := packet.TextFrame(packet.FramePong, "")
+	ping := packet.TextFrame(packet.FramePing, "")
 	var batch []packet.Frame
 	for {
 		if cap(batch) > 2*maxBatch {
@@ -291,16 +345,20 @@ func (c *engineConn) writeLoop() error {
 		}
 		batch = batch[:0]
 		var item outgoing
-		// Pongs go first: a full data queue must not delay a heartbeat.
+		// Heartbeats go first: a full data queue must not delay them.
 		select {
 		case <-c.pong:
 			batch = append(batch, pong)
+		case <-c.ping:
+			batch = append(batch, ping)
 		default:
 			select {
 			case <-c.ctx.Done():
 				return nil
 			case <-c.pong:
 				batch = append(batch, pong)
+			case <-c.ping:
+				batch = append(batch, ping)
 			case ws := <-c.switchWriter:
 				if err := c.switchTo(ws); err != nil {
 					return err
@@ -381,9 +439,16 @@ func (c *engineConn) writeError(err error) error {
 	return fmt.Errorf("%w: %w", ErrTransportError, err)
 }
 
-// heartbeat is the heartbeat goroutine (Engine.IO v4: the server pings, the
-// client watches for the pings).
+// heartbeat is the heartbeat goroutine.
+//
+// Engine.IO v4: the server pings; the connection is dead when no ping came
+// for pingInterval + pingTimeout. Engine.IO v3: the client pings every
+// pingInterval (after the previous pong) and the connection is dead when a
+// pong does not come within pingTimeout.
 func (c *engineConn) heartbeat() error {
+	if c.eio == 3 {
+		return c.heartbeatV3()
+	}
 	limit := c.open.PingInterval + c.open.PingTimeout
 	t := time.NewTimer(limit)
 	defer t.Stop()
@@ -395,6 +460,31 @@ func (c *engineConn) heartbeat() error {
 			t.Reset(limit)
 		case <-t.C:
 			return fmt.Errorf("%w: no ping from the server in %v", ErrPingTimeout, limit)
+		}
+	}
+}
+
+func (c *engineConn) heartbeatV3() error {
+	next := time.NewTimer(c.open.PingInterval)
+	defer next.Stop()
+	deadline := time.NewTimer(c.open.PingTimeout)
+	deadline.Stop()
+	defer deadline.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return nil
+		case <-next.C:
+			select {
+			case c.ping <- struct{}{}:
+			default:
+			}
+			deadline.Reset(c.open.PingTimeout)
+		case <-c.pinged: // the pong
+			deadline.Stop()
+			next.Reset(c.open.PingInterval)
+		case <-deadline.C:
+			return fmt.Errorf("%w: no pong from the server in %v", ErrPingTimeout, c.open.PingTimeout)
 		}
 	}
 }

@@ -112,6 +112,9 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 	if len(cfg.transports) == 0 {
 		return nil, "", fmt.Errorf("sio: WithTransports: no transport")
 	}
+	if cfg.eio != 0 && cfg.eio != 3 && cfg.eio != 4 {
+		return nil, "", fmt.Errorf("sio: WithEngineIO(%d): the versions are 3 and 4", cfg.eio)
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, "", fmt.Errorf("sio: bad URL: %w", err)
@@ -272,6 +275,26 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 	return conn, nil
 }
 
+// rootJoined reports whether a Socket.IO 2.x server already joined the
+// main namespace on conn by itself.
+func (m *Manager) rootJoined(conn *engineConn) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return conn.rootJoined.Load()
+}
+
+// EngineIO returns the Engine.IO protocol version of the Manager's current
+// connection: 4 (Socket.IO 3.x and 4.x servers), 3 (Socket.IO 2.x), or 0
+// when it has none.
+func (m *Manager) EngineIO() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conn == nil {
+		return 0
+	}
+	return m.conn.eio
+}
+
 // dial opens a new Engine.IO connection with a fresh Socket.IO decoder.
 func (m *Manager) dial(ctx context.Context) (*engineConn, error) {
 	return dialEngine(ctx, &m.cfg, &m.tcfg, m, m.codec.NewDecoder(m.cfg.maxAttachments))
@@ -286,6 +309,14 @@ func (m *Manager) handleMessage(c *engineConn, f packet.Frame) error {
 	}
 	m.mu.Lock()
 	s := m.sockets[p.Namespace]
+	if s == nil && c.eio == 3 && p.Type == packet.Connect && p.Namespace == "/" {
+		// A Socket.IO 2.x server joins the main namespace by itself:
+		// remember it for a socket of "/" that joins later. Under m.mu,
+		// so that such a socket either is found here or sees the flag.
+		c.rootJoined.Store(true)
+		m.mu.Unlock()
+		return nil
+	}
 	m.mu.Unlock()
 	if s == nil {
 		if p.Type == packet.Connect {

@@ -110,6 +110,7 @@ type config struct {
 	connectTimeout time.Duration
 	maxMessageSize int64
 	maxAttachments int
+	eio            int // 0: detect; 3 or 4: pinned
 	codec          packet.Codec
 	socket         socketConfig // for the socket Dial opens
 }
@@ -220,6 +221,15 @@ func WithReconnect(b Backoff) Option {
 // socket ends with it.
 func WithoutReconnect() Option {
 	return optionFunc(func(c *config) { c.reconnect = nil })
+}
+
+// WithEngineIO pins the Engine.IO protocol version: 4 for Socket.IO 3.x and
+// 4.x servers, 3 for Socket.IO 2.x servers. By default the client asks for
+// 4 and speaks 3 when the server shows it speaks only that; pinning skips
+// the guess (and the extra handshake a 2.x server then costs).
+// Manager.EngineIO tells which version a connection speaks.
+func WithEngineIO(version int) Option {
+	return optionFunc(func(c *config) { c.eio = version })
 }
 
 // WithConnectTimeout bounds connecting and joining a namespace when the

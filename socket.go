@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -462,6 +463,10 @@ func (s *Socket) join(ctx context.Context, conn *engineConn) error {
 
 // sendConnect moves the socket to joining on conn and sends CONNECT with the
 // auth payload (and, once the server gave one, the recovery session).
+//
+// A Socket.IO 2.x server (Engine.IO v3) joins the main namespace by itself
+// and takes no auth object: the socket for "/" sends nothing and takes the
+// server's own CONNECT, and other namespaces carry auth as their query.
 func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 	s.mu.Lock()
 	if s.state == ended {
@@ -473,17 +478,58 @@ func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 	case <-s.joined: // a stale outcome of an earlier join
 	default:
 	}
-	payload := connectPayload(s.auth, s.pid, s.offset)
+	auth, pid, offset := s.auth, s.pid, s.offset
 	s.mu.Unlock()
+
+	h := packet.Header{Type: packet.Connect, Namespace: s.nsp}
 	var args []any
-	if payload != nil {
+	if conn.eio == 3 {
+		if s.nsp == "/" {
+			if len(auth) > 0 {
+				return fmt.Errorf("%w: a Socket.IO 2.x server takes no auth for the main namespace (send it with WithQuery)", ErrProtocol)
+			}
+			if s.m.rootJoined(conn) {
+				s.onConnect(conn, packet.Packet{Header: h})
+			}
+			return nil // the server's own CONNECT completes the join
+		}
+		q, err := authQuery(auth)
+		if err != nil {
+			return err
+		}
+		if q != "" {
+			h.Namespace += "?" + q
+		}
+	} else if payload := connectPayload(auth, pid, offset); payload != nil {
 		args = []any{payload}
 	}
-	msg, err := s.encode(packet.Header{Type: packet.Connect, Namespace: s.nsp}, "", args)
+	msg, err := s.encode(h, "", args)
 	if err != nil {
 		return err
 	}
 	return conn.send(ctx, msg)
+}
+
+// authQuery turns an auth object into the query a Socket.IO 2.x server reads
+// in socket.handshake.query: strings as they are, other values as JSON.
+func authQuery(auth json.RawMessage) (string, error) {
+	if len(auth) == 0 {
+		return "", nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(auth, &fields); err != nil {
+		return "", fmt.Errorf("sio: auth: %w", err)
+	}
+	q := url.Values{}
+	for k, raw := range fields {
+		var str string
+		if json.Unmarshal(raw, &str) == nil {
+			q.Set(k, str)
+		} else {
+			q.Set(k, string(raw))
+		}
+	}
+	return q.Encode(), nil
 }
 
 // connectPayload merges the auth object with the recovery fields the server
@@ -571,8 +617,15 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	if s.state != joining || s.conn != c {
 		return // a duplicate answer; the official client ignores it too
 	}
+	if sid == "" && c.eio == 3 {
+		// Socket.IO 2.x gives no sid: the id is derived from the session.
+		sid = c.open.SID
+		if s.nsp != "/" {
+			sid = s.nsp + "#" + sid
+		}
+	}
 	if sid == "" {
-		s.resolveJoin(fmt.Errorf("%w: the CONNECT reply has no sid: the server speaks Socket.IO 2.x", ErrProtocol))
+		s.resolveJoin(fmt.Errorf("%w: the CONNECT reply has no sid", ErrProtocol))
 		return
 	}
 	recovered := pid != "" && pid == s.pid

@@ -367,23 +367,39 @@ func TestBadOpen(t *testing.T) {
 	for name, tc := range map[string]struct {
 		first string
 		want  error
+		opts  []sio.Option
 	}{
-		"negative ping interval": {`0{"sid":"a","pingInterval":-1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen},
-		"zero ping timeout":      {`0{"sid":"a","pingInterval":1,"pingTimeout":0,"maxPayload":1}`, packet.ErrBadOpen},
-		"absurd ping interval":   {`0{"sid":"a","pingInterval":1e300,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen},
-		"no sid":                 {`0{"pingInterval":1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen},
-		"not json":               {`0{`, packet.ErrBadOpen},
-		"engine.io v3":           {`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`, sio.ErrProtocol},
-		"not an open packet":     {`40`, sio.ErrProtocol},
-		"empty frame":            {``, packet.ErrBadFrame},
+		"negative ping interval":  {`0{"sid":"a","pingInterval":-1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"zero ping timeout":       {`0{"sid":"a","pingInterval":1,"pingTimeout":0,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"absurd ping interval":    {`0{"sid":"a","pingInterval":1e300,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"no sid":                  {`0{"pingInterval":1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"not json":                {`0{`, packet.ErrBadOpen, nil},
+		"engine.io v3, v4 pinned": {`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`, sio.ErrProtocol, []sio.Option{sio.WithEngineIO(4)}},
+		"not an open packet":      {`40`, sio.ErrProtocol, nil},
+		"empty frame":             {``, packet.ErrBadFrame, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := scripted(t, testserver.Send(tc.first), testserver.WaitForClose())
-			_, err := sio.Dial(testCtx(t), srv.URL())
+			_, err := sio.Dial(testCtx(t), srv.URL(), tc.opts...)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Dial = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// An open packet without maxPayload is an Engine.IO v3 server that ignored
+// EIO=4: the client asks again with EIO=3 (which this v4-only test server
+// refuses, with the error naming the version).
+func TestEngineIOv3Retry(t *testing.T) {
+	srv := scripted(t, testserver.Send(`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`), testserver.WaitForClose())
+	_, err := sio.Dial(testCtx(t), srv.URL())
+	var he *sio.HandshakeError
+	if !errors.As(err, &he) || he.Code != 5 {
+		t.Fatalf("Dial = %v, want the refusal of EIO=3", err)
+	}
+	if _, err := sio.Dial(testCtx(t), srv.URL(), sio.WithEngineIO(5)); err == nil {
+		t.Fatal("WithEngineIO(5) accepted")
 	}
 }
 
