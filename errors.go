@@ -39,9 +39,6 @@ var (
 	// ErrClosed is returned by calls on a socket or Manager that is closed
 	// or disconnected for good.
 	ErrClosed = errors.New("sio: closed")
-	// ErrNotSupported is returned for options this version does not
-	// implement yet.
-	ErrNotSupported = errors.New("sio: not supported yet")
 	// ErrPayloadTooLarge is returned by Emit when a message would exceed
 	// the server's maxPayload (which a server enforces by dropping the
 	// connection).

@@ -2,10 +2,13 @@ package sio_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
+	"net/http/cookiejar"
 	"time"
 
 	"github.com/sio-go/sio"
@@ -168,4 +171,50 @@ func ExampleConnectError() {
 		fmt.Println("refused:", ce.Message)
 	}
 	// Output: refused: not authorized
+}
+
+// TLS with a private certificate authority: pass an http.Client that trusts
+// it. Its cookie jar, if it has one, keeps sticky-session cookies across
+// polling requests and the WebSocket upgrade.
+func ExampleWithHTTPClient() {
+	srv, err := testserver.StartTLS() // a self-signed server
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.CertPool()}}}
+	hc.Jar, _ = cookiejar.New(nil)
+	s, err := sio.Dial(context.Background(), srv.URL(), sio.WithHTTPClient(hc))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	fmt.Println("connected over", srv.URL()[:5])
+	// Output: connected over https
+}
+
+// Reconnection is observable on the Manager's Events channel.
+func ExampleManager_Events() {
+	url, stop := exampleServer()
+	defer stop()
+	m, err := sio.NewManager(url, sio.WithReconnect(sio.Backoff{Min: 50 * time.Millisecond, Max: time.Second}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	s, err := m.Socket(context.Background(), "/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.Emit(context.Background(), "close-transport") // the test server drops the connection
+	for ev := range m.Events() {
+		fmt.Println(ev.Type)
+		if ev.Type == sio.Reconnected {
+			break
+		}
+	}
+	// Output:
+	// reconnect_attempt
+	// reconnect
 }
