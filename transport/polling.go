@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sio-go/sio/packet"
 )
@@ -34,6 +35,12 @@ type Pauser interface {
 // ErrPaused is returned by Read on a paused transport (see Pauser).
 var ErrPaused = errors.New("transport: paused")
 
+// ErrEIO3 is returned (wrapped) by DialPolling asked for Engine.IO v4 when
+// the server answered the handshake in Engine.IO v3 framing, as socket.io 2.x
+// servers do whatever EIO the client asks for. The caller may dial again with
+// Config.EIO set to 3. DialPolling closes the v3 session it was given.
+var ErrEIO3 = errors.New("transport: the server speaks Engine.IO v3")
+
 // ErrFrameTooLarge is returned by a polling Write, before anything is sent,
 // when one frame does not fit in a request body of the server's maxPayload,
 // and by a polling Read when a response body exceeds Config.ReadLimit.
@@ -49,8 +56,14 @@ const (
 	// maxDrain is how much of a response body is read before closing it, so
 	// that the connection can be reused; a longer body is cut.
 	maxDrain = 4 << 10
-	// postContentType is what the official client sends with a POST.
+	// postContentType is what the official client sends with a POST (v3
+	// and v4 alike).
 	postContentType = "text/plain;charset=UTF-8"
+	// defaultV3MaxPayload bounds a POST body over Engine.IO v3, whose open
+	// packet announces no maxPayload: it is the default maxHttpBufferSize
+	// of engine.io 3.x (1e6 bytes), beyond which such a server drops the
+	// connection. A server configured lower will still do so.
+	defaultV3MaxPayload = 1e6
 )
 
 // errClosed is returned by Read and Write once Close was called.
@@ -67,6 +80,7 @@ type polling struct {
 	header     http.Header
 	url        string // the URL of every request after the handshake (with sid)
 	sid        string
+	v3         bool  // Engine.IO v3: length-prefixed bodies
 	maxPayload int   // bound on a POST body, 0 for none
 	readLimit  int64 // bound on a GET body
 
@@ -107,7 +121,18 @@ var (
 // body (32 MiB when it is not set). A Timeout on Config.HTTPClient must
 // be longer than the server's pingInterval, which a poll may wait. The
 // returned Conn implements Pauser.
+//
+// With Config.EIO set to 3 it speaks Engine.IO v3 instead (EIO=3&b64=1):
+// bodies are length-prefixed (see packet.DecodePayloadV3), such as the
+// handshake body 96:0{"sid":...}2:40 of a socket.io 2.x server, and as the
+// open packet has no maxPayload, POST bodies are kept within 1e6 bytes, the
+// default maxHttpBufferSize of such a server. Asked for v4, DialPolling
+// recognizes a v3 handshake body (it starts with a length prefix such as
+// "96:") and returns an error matching ErrEIO3, after closing that session.
 func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
+	if err := checkEIO(cfg.EIO); err != nil {
+		return nil, err
+	}
 	u := cfg.endpoint(NamePolling, "")
 	switch u.Scheme {
 	case "http", "ws":
@@ -122,6 +147,7 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		header:    cfg.Header,
 		url:       u.String(),
 		readLimit: cfg.ReadLimit,
+		v3:        cfg.EIO == 3,
 		post:      make(chan struct{}, 1),
 	}
 	if p.client == nil {
@@ -132,7 +158,15 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 	}
 	p.life, p.cancel = context.WithCancel(context.Background())
 
-	frames, err := p.poll(ctx)
+	body, err := p.get(ctx)
+	if err == nil && !p.v3 && isV3Body(body) {
+		p.dropV3(cfg, u.Scheme, body)
+		err = fmt.Errorf("transport: polling handshake: %w", ErrEIO3)
+	}
+	var frames []packet.Frame
+	if err == nil {
+		frames, err = p.decode(body)
+	}
 	if err == nil {
 		err = p.handshake(frames)
 	}
@@ -141,11 +175,55 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		return nil, err
 	}
 	p.queue = frames
-	// The session's URL: ws(s) was mapped to http(s) above.
-	su := cfg.endpoint(NamePolling, p.sid)
-	su.Scheme = u.Scheme
-	p.url = su.String()
+	p.url = sessionURL(cfg, u.Scheme, p.sid)
 	return p, nil
+}
+
+// sessionURL returns the URL of the requests of session sid; scheme is http
+// or https (DialPolling maps ws(s) to them).
+func sessionURL(cfg Config, scheme, sid string) string {
+	u := cfg.endpoint(NamePolling, sid)
+	u.Scheme = scheme
+	return u.String()
+}
+
+// checkEIO reports an Engine.IO version the transports do not speak.
+func checkEIO(eio int) error {
+	switch eio {
+	case 0, 3, 4:
+		return nil
+	}
+	return fmt.Errorf("transport: unsupported Engine.IO version %d", eio)
+}
+
+// isV3Body reports whether a handshake body is in Engine.IO v3 framing: it
+// starts with a length prefix, digits and then ':', where a v4 body starts
+// with the open packet, "0{".
+func isV3Body(body []byte) bool {
+	i := 0
+	for i < len(body) && body[i] >= '0' && body[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(body) && body[i] == ':'
+}
+
+// dropV3 closes, best effort, the Engine.IO v3 session that a handshake asked
+// for v4 opened (the server may already have connected the client to a
+// namespace): it POSTs the close packet in v3 framing with the session id of
+// the handshake body. p is discarded afterwards.
+func (p *polling) dropV3(cfg Config, scheme string, body []byte) {
+	frames, err := packet.DecodePayloadV3(body)
+	if err != nil || frames[0].Type() != packet.FrameOpen {
+		return
+	}
+	open, err := packet.ParseOpen(frames[0].Payload())
+	if err != nil {
+		return
+	}
+	cfg.EIO = 3
+	p.v3 = true
+	p.url = sessionURL(cfg, scheme, open.SID)
+	p.sendClose()
 }
 
 // handshake reads the open packet at the start of the handshake body.
@@ -159,14 +237,23 @@ func (p *polling) handshake(frames []packet.Frame) error {
 	}
 	p.sid = open.SID
 	p.maxPayload = int(min(open.MaxPayload, math.MaxInt))
+	if p.v3 && p.maxPayload == 0 {
+		p.maxPayload = defaultV3MaxPayload
+	}
 	return nil
 }
 
 func (p *polling) Name() string { return NamePolling }
 
 // FrameSize returns the bytes f takes in a POST body (a binary frame is
-// base64-encoded), not counting the separator between frames.
-func (p *polling) FrameSize(f packet.Frame) int { return packet.PayloadSize(f) }
+// base64-encoded): over v4 not counting the separator between frames, over
+// v3 including the length prefix.
+func (p *polling) FrameSize(f packet.Frame) int {
+	if p.v3 {
+		return packet.PayloadSizeV3(f)
+	}
+	return packet.PayloadSize(f)
+}
 
 // Pause implements Pauser.
 func (p *polling) Pause() { p.paused.Store(true) }
@@ -205,6 +292,30 @@ func (p *polling) Read(ctx context.Context) (packet.Frame, error) {
 
 // poll makes one GET and decodes its body.
 func (p *polling) poll(ctx context.Context) ([]packet.Frame, error) {
+	body, err := p.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.decode(body)
+}
+
+// decode splits a response body into frames.
+func (p *polling) decode(body []byte) ([]packet.Frame, error) {
+	var frames []packet.Frame
+	var err error
+	if p.v3 {
+		frames, err = packet.DecodePayloadV3(body)
+	} else {
+		frames, err = packet.DecodePayload(body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("transport: polling GET: %w", err)
+	}
+	return frames, nil
+}
+
+// get makes one GET and returns its body.
+func (p *polling) get(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err // no request was made: the session is intact
 	}
@@ -223,15 +334,7 @@ func (p *polling) poll(ctx context.Context) ([]packet.Frame, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, p.statusError(resp)
 	}
-	body, err := p.readBody(resp)
-	if err != nil {
-		return nil, err
-	}
-	frames, err := packet.DecodePayload(body)
-	if err != nil {
-		return nil, fmt.Errorf("transport: polling GET: %w", err)
-	}
-	return frames, nil
+	return p.readBody(resp)
 }
 
 // readBody reads a response body of at most readLimit bytes.
@@ -254,11 +357,13 @@ func (p *polling) readBody(resp *http.Response) ([]byte, error) {
 }
 
 // Write sends frames in order, in as few sequential POSTs as maxPayload
-// allows (the separators count); when one fails, the frames of the POSTs
-// before it were delivered. A frame that does not fit in a body by itself
-// makes Write fail with ErrFrameTooLarge before anything is sent. Write
-// also refuses, before sending anything, a text frame that is empty or
-// holds the record separator 0x1e, which a polling body cannot carry.
+// allows (the separators, or over v3 the length prefixes, count); when one
+// fails, the frames of the POSTs before it were delivered. A frame that does
+// not fit in a body by itself makes Write fail with ErrFrameTooLarge before
+// anything is sent. Write also refuses, before sending anything, a text
+// frame that is empty or, over v4, holds the record separator 0x1e, which a
+// v4 body cannot carry, or, over v3, is not valid UTF-8, whose length in
+// UTF-16 code units the server would count differently.
 func (p *polling) Write(ctx context.Context, frames []packet.Frame) error {
 	for _, f := range frames {
 		if err := p.check(f); err != nil {
@@ -291,10 +396,18 @@ func (p *polling) Write(ctx context.Context, frames []packet.Frame) error {
 
 // check reports whether f can be sent at all.
 func (p *polling) check(f packet.Frame) error {
-	if !f.Binary && (len(f.Data) == 0 || bytes.IndexByte(f.Data, 0x1e) >= 0) {
-		return fmt.Errorf("transport: polling cannot carry the text frame %.32q", f.Data)
+	if !f.Binary {
+		bad := len(f.Data) == 0
+		if p.v3 {
+			bad = bad || !utf8.Valid(f.Data)
+		} else {
+			bad = bad || bytes.IndexByte(f.Data, 0x1e) >= 0
+		}
+		if bad {
+			return fmt.Errorf("transport: polling cannot carry the text frame %.32q", f.Data)
+		}
 	}
-	if size := packet.PayloadSize(f); p.maxPayload > 0 && size > p.maxPayload {
+	if size := p.FrameSize(f); p.maxPayload > 0 && size > p.maxPayload {
 		return fmt.Errorf("%w: a %s frame takes %d bytes in a polling body, the server accepts %d",
 			ErrFrameTooLarge, f.Type(), size, p.maxPayload)
 	}
@@ -306,10 +419,14 @@ func (p *polling) fit(frames []packet.Frame) int {
 	if p.maxPayload <= 0 {
 		return len(frames)
 	}
-	size := packet.PayloadSize(frames[0])
+	sep := 1 // the record separator of v4; a v3 length prefix is in FrameSize
+	if p.v3 {
+		sep = 0
+	}
+	size := p.FrameSize(frames[0])
 	n := 1
 	for ; n < len(frames); n++ {
-		size += 1 + packet.PayloadSize(frames[n])
+		size += sep + p.FrameSize(frames[n])
 		if size > p.maxPayload {
 			break
 		}
@@ -339,7 +456,11 @@ func (p *polling) postBody(ctx context.Context, frames []packet.Frame) error {
 			p.buf = nil
 		}
 	}
-	p.buf = packet.AppendPayload(p.buf[:0], frames)
+	if p.v3 {
+		p.buf = packet.AppendPayloadV3(p.buf[:0], frames)
+	} else {
+		p.buf = packet.AppendPayload(p.buf[:0], frames)
+	}
 	body := &postBody{done: make(chan struct{})}
 	body.r.Reset(p.buf)
 	p.bufFree = body.done

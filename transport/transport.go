@@ -61,14 +61,32 @@ type Config struct {
 	// long-polling it bounds one response body, which may hold several
 	// frames (binary ones in base64); zero or less means 32 MiB there.
 	ReadLimit int64
+	// EIO is the Engine.IO protocol version to speak: 0 or 4 for v4
+	// (socket.io 3.x and 4.x servers), 3 for v3 (socket.io 2.x servers, or
+	// later ones started with allowEIO3). Over v3, polling requests carry
+	// b64=1 and use length-prefixed bodies, and a binary WebSocket message
+	// starts with the byte 4. Other values make the Dial functions fail.
+	EIO int
 }
 
 // endpoint returns the URL of one Engine.IO request: the configured URL with
-// EIO, transport and, when joining an existing session, sid added.
+// EIO, transport and, when joining an existing session, sid added. Over v3,
+// a polling request also carries b64=1, so that the server sends binary
+// packets as base64 in a text body; a WebSocket request must not (the server
+// would then send binary messages as base64 text).
 func (c *Config) endpoint(transport, sid string) *url.URL {
 	u := *c.URL
 	q := u.Query()
-	q.Set("EIO", "4")
+	if c.EIO == 3 {
+		q.Set("EIO", "3")
+		if transport == NamePolling {
+			q.Set("b64", "1")
+		} else {
+			q.Del("b64")
+		}
+	} else {
+		q.Set("EIO", "4")
+	}
 	q.Set("transport", transport)
 	if sid != "" {
 		q.Set("sid", sid)

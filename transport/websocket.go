@@ -17,15 +17,38 @@ import (
 )
 
 // webSocket is a Conn over one WebSocket: each Engine.IO frame is one
-// WebSocket message, text or binary.
+// WebSocket message, text or binary. Over Engine.IO v3 a binary message
+// starts with the packet type as a byte, 4 for a message.
 type webSocket struct {
-	c *websocket.Conn
+	c  *websocket.Conn
+	v3 bool
+
+	buf []byte // Write's buffer for a v3 binary message, reused when small
 }
+
+const (
+	// v3BinaryMessage is the first byte of an Engine.IO v3 binary
+	// WebSocket message: the type of a message packet.
+	v3BinaryMessage = byte(packet.FrameMessage)
+	// maxKeptBuffer bounds the v3 Write buffer kept between messages.
+	maxKeptBuffer = 64 << 10
+)
 
 // DialWebSocket opens a WebSocket to the server. With an empty sid it starts
 // a new Engine.IO session (the server's first frame is the open packet);
 // with a sid it joins that session, as an upgrade from polling does.
+//
+// With Config.EIO set to 3 it speaks Engine.IO v3: a binary frame is sent
+// as a binary message starting with the byte 4 (the message type), and a
+// binary message received must start with it, which Read strips (another
+// first byte is an error matching packet.ErrBadFrame). Text messages are
+// the same in both versions. Unlike DialPolling, DialWebSocket cannot tell a
+// v3 server asked for v4: the caller sees it in the open packet, which has no
+// maxPayload.
 func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
+	if err := checkEIO(cfg.EIO); err != nil {
+		return nil, err
+	}
 	u := cfg.endpoint(NameWebSocket, sid)
 	switch u.Scheme {
 	case "http", "ws":
@@ -48,7 +71,7 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 	if cfg.ReadLimit > 0 {
 		c.SetReadLimit(cfg.ReadLimit)
 	}
-	return &webSocket{c: c}, nil
+	return &webSocket{c: c, v3: cfg.EIO == 3}, nil
 }
 
 // refusal turns a failed handshake response into a *HandshakeError, or nil
@@ -76,8 +99,14 @@ func refusal(transport string, resp *http.Response) error {
 func (w *webSocket) Name() string { return NameWebSocket }
 
 // FrameSize returns the bytes f takes on the wire, not counting the
-// WebSocket framing: each frame is one message holding f.Data.
-func (w *webSocket) FrameSize(f packet.Frame) int { return len(f.Data) }
+// WebSocket framing: each frame is one message holding f.Data, after the
+// type byte for a binary frame over v3.
+func (w *webSocket) FrameSize(f packet.Frame) int {
+	if w.v3 && f.Binary {
+		return 1 + len(f.Data)
+	}
+	return len(f.Data)
+}
 
 func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 	typ, data, err := w.c.Read(ctx)
@@ -90,16 +119,34 @@ func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 		// ws closes with 1007 on one that is not).
 		return packet.Frame{}, fmt.Errorf("%w: text message is not valid UTF-8", ErrInvalidUTF8)
 	}
+	if binary && w.v3 {
+		if len(data) == 0 || data[0] != v3BinaryMessage {
+			in := data[:min(len(data), 64)]
+			return packet.Frame{}, fmt.Errorf("transport: websocket: Engine.IO v3 binary message without the message type byte 4: %w",
+				&packet.DecodeError{Err: packet.ErrBadFrame, Input: string(in)})
+		}
+		data = data[1:]
+	}
 	return packet.ParseFrame(data, binary)
 }
 
 func (w *webSocket) Write(ctx context.Context, frames []packet.Frame) error {
 	for _, f := range frames {
-		typ := websocket.MessageText
+		typ, data := websocket.MessageText, f.Data
 		if f.Binary {
 			typ = websocket.MessageBinary
+			if w.v3 {
+				// One buffer, so that the message goes out as one
+				// WebSocket frame (the Writer API would fragment it).
+				w.buf = append(append(w.buf[:0], v3BinaryMessage), f.Data...)
+				data = w.buf
+			}
 		}
-		if err := w.c.Write(ctx, typ, f.Data); err != nil {
+		err := w.c.Write(ctx, typ, data)
+		if cap(w.buf) > maxKeptBuffer {
+			w.buf = nil
+		}
+		if err != nil {
 			return w.wrap(err)
 		}
 	}
