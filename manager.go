@@ -188,6 +188,26 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 	}
 	s := newSocket(m, nsp, scfg, auth)
 	m.mu.Lock()
+	for old := m.sockets[nsp]; old != nil && !m.isClosed && old.isAbandoned(); old = m.sockets[nsp] {
+		// An earlier join of this namespace was given up on after its
+		// CONNECT went out. A second CONNECT would make the server close
+		// the connection: take that join over if it is still waiting,
+		// else wait until it has left.
+		if conn, ok := old.revive(); ok {
+			m.mu.Unlock()
+			if err := old.awaitJoin(ctx, conn); err != nil {
+				return nil, err
+			}
+			return old, nil
+		}
+		m.mu.Unlock()
+		select {
+		case <-old.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		m.mu.Lock()
+	}
 	switch {
 	case m.isClosed:
 		m.mu.Unlock()

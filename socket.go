@@ -43,6 +43,11 @@ type Socket struct {
 	seq     uint64          // emit order, for queueing and resending in order
 	offline []queued        // emits made while not connected, by seq
 	resend  map[uint64]*ackEmit
+	// abandoned marks a join given up on (its context ended) after its
+	// CONNECT went out: the socket stays registered until the server
+	// answers, so that it can leave properly and a new socket for the
+	// namespace does not take the answer meant for this one.
+	abandoned bool
 }
 
 // socketState is where a socket is in its life.
@@ -446,19 +451,66 @@ func (s *Socket) failFuture(f *ack.Future[Args], err error) {
 // join sends the CONNECT packet on conn and waits for the server's answer.
 // On failure the socket is ended.
 func (s *Socket) join(ctx context.Context, conn *engineConn) error {
-	err := s.sendConnect(ctx, conn)
-	if err == nil {
-		select {
-		case err = <-s.joined:
-		case <-ctx.Done():
-			err = ctx.Err()
+	if err := s.sendConnect(ctx, conn); err != nil {
+		s.leave(err, true)
+		return err
+	}
+	return s.awaitJoin(ctx, conn)
+}
+
+// awaitJoin waits for the server's answer to the socket's CONNECT on conn.
+// When ctx ends first, the join is abandoned (see abandoned) rather than
+// dropped.
+func (s *Socket) awaitJoin(ctx context.Context, conn *engineConn) error {
+	var err error
+	select {
+	case err = <-s.joined:
+	case <-ctx.Done():
+		if s.abandon(conn, ctx.Err()) {
+			return ctx.Err()
 		}
+		err = ctx.Err()
 	}
 	if err != nil {
 		s.leave(err, true)
 		return err
 	}
 	return nil
+}
+
+// abandon gives up a join whose CONNECT is out without an answer, leaving
+// the socket registered until the answer comes (see abandoned). It reports
+// false when there is nothing to wait for.
+func (s *Socket) abandon(conn *engineConn, err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != joining || s.conn != conn || conn.ended() {
+		return false
+	}
+	s.abandoned = true
+	s.err = err
+	return true
+}
+
+// revive takes back an abandoned join that the server has not answered
+// yet, for a new Manager.Socket call of the same namespace: sending a second
+// CONNECT would make the official server close the connection. It reports
+// whether the socket was such a join, and returns its connection.
+func (s *Socket) revive() (*engineConn, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.abandoned || s.state != joining {
+		return nil, false
+	}
+	s.abandoned, s.err = false, nil
+	return s.conn, true
+}
+
+// isAbandoned reports whether the socket is an abandoned join.
+func (s *Socket) isAbandoned() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.abandoned
 }
 
 // sendConnect moves the socket to joining on conn and sends CONNECT with the
@@ -613,6 +665,16 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	sid, _ := packet.StringMember(p.Data, "sid")
 	pid, _ := packet.StringMember(p.Data, "pid")
 	s.mu.Lock()
+	if s.abandoned && s.state == joining && s.conn == c {
+		// Accepted after all: leave now that leaving is valid.
+		err := s.err
+		s.mu.Unlock()
+		if msg, e := s.encode(packet.Header{Type: packet.Disconnect, Namespace: s.nsp}, "", nil); e == nil {
+			c.trySend(msg)
+		}
+		s.end(err, true)
+		return
+	}
 	defer s.mu.Unlock()
 	if s.state != joining || s.conn != c {
 		return // a duplicate answer; the official client ignores it too
@@ -648,9 +710,14 @@ func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
 		ce.Message = string(p.Data)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state == joining && s.conn == c {
+	abandoned := s.abandoned && s.state == joining && s.conn == c
+	if !abandoned && s.state == joining && s.conn == c {
 		s.resolveJoin(ce)
+	}
+	err := s.err
+	s.mu.Unlock()
+	if abandoned {
+		s.end(err, true)
 	}
 }
 
@@ -704,6 +771,11 @@ func (s *Socket) connLost(c *engineConn, err error) {
 	s.mu.Lock()
 	if s.conn != c || s.state == ended || s.state == disconnected {
 		s.mu.Unlock()
+		return
+	}
+	if s.abandoned {
+		s.mu.Unlock()
+		s.end(err, true)
 		return
 	}
 	was := s.state
