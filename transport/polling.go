@@ -47,9 +47,13 @@ var ErrEIO3 = errors.New("transport: the server speaks Engine.IO v3")
 var ErrFrameTooLarge = errors.New("transport: frame too large")
 
 const (
-	// defaultPollLimit bounds a polling response body when Config.ReadLimit
-	// is not set.
+	// defaultPollLimit bounds one frame when Config.ReadLimit is not set.
 	defaultPollLimit = 32 << 20
+	// bodySlack is what a polling response body may hold beyond one
+	// frame's limit: the server puts every packet it has queued in one
+	// response, so a body of many small frames may exceed the per-frame
+	// limit while no frame does. Memory stays bounded by limit+bodySlack.
+	bodySlack = 16 << 20
 	// closeTimeout bounds Close: waiting for a POST in flight, then sending
 	// the close packet.
 	closeTimeout = time.Second
@@ -83,6 +87,7 @@ type polling struct {
 	v3         bool  // Engine.IO v3: length-prefixed bodies
 	maxPayload int   // bound on a POST body, 0 for none
 	readLimit  int64 // bound on a GET body
+	frameLimit int64 // bound on one frame in it (Config.ReadLimit)
 
 	// life is cancelled by Close: it aborts requests in flight.
 	life   context.Context
@@ -143,19 +148,20 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		return nil, fmt.Errorf("transport: unsupported URL scheme %q", u.Scheme)
 	}
 	p := &polling{
-		client:    cfg.HTTPClient,
-		header:    cfg.Header,
-		url:       u.String(),
-		readLimit: cfg.ReadLimit,
-		v3:        cfg.EIO == 3,
-		post:      make(chan struct{}, 1),
+		client:     cfg.HTTPClient,
+		header:     cfg.Header,
+		url:        u.String(),
+		frameLimit: cfg.ReadLimit,
+		v3:         cfg.EIO == 3,
+		post:       make(chan struct{}, 1),
 	}
 	if p.client == nil {
 		p.client = http.DefaultClient
 	}
-	if p.readLimit <= 0 {
-		p.readLimit = defaultPollLimit
+	if p.frameLimit <= 0 {
+		p.frameLimit = defaultPollLimit
 	}
+	p.readLimit = p.frameLimit + bodySlack
 	p.life, p.cancel = context.WithCancel(context.Background())
 
 	body, err := p.get(ctx)
@@ -310,6 +316,11 @@ func (p *polling) decode(body []byte) ([]packet.Frame, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("transport: polling GET: %w", err)
+	}
+	for _, f := range frames {
+		if int64(len(f.Data)) > p.frameLimit {
+			return nil, fmt.Errorf("%w: a %d-byte frame exceeds the read limit of %d bytes", ErrFrameTooLarge, len(f.Data), p.frameLimit)
+		}
 	}
 	return frames, nil
 }
