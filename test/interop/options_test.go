@@ -1,0 +1,84 @@
+package interop_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/sio-go/sio"
+)
+
+// WithHTTPClient's cookie jar keeps the cookie set by the handshake (the
+// server sets "sticky=abc") and sends it on the next connection.
+func TestHTTPClientCookieJar(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	forTransports(t, func(t *testing.T, tr transportCase) { testCookieJar(t, srv.URL(), tr) })
+}
+
+func testCookieJar(t *testing.T, base string, tr transportCase) {
+	ctx := testContext(t)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Jar: jar}
+	first := dial(t, ctx, base+"/admin", tr.with(sio.WithHTTPClient(hc))...)
+	if c := info(t, ctx, first).Cookie; c != "" {
+		t.Errorf("first connection sent cookie %q, want none", c)
+	}
+	u, _ := url.Parse(base + "/socket.io/")
+	var found bool
+	for _, c := range jar.Cookies(u) {
+		found = found || (c.Name == "sticky" && c.Value == "abc")
+	}
+	if !found {
+		t.Fatalf("the jar did not get the handshake's cookie: %v", jar.Cookies(u))
+	}
+	second := dial(t, ctx, base+"/chat", tr.with(sio.WithHTTPClient(hc))...)
+	if c := info(t, ctx, second).Cookie; c != "sticky=abc" {
+		t.Errorf("second connection sent cookie %q, want sticky=abc", c)
+	}
+	settle(t, ctx, second, tr)
+	echo(t, ctx, second, "with cookie")
+}
+
+// The Engine.IO path is normalised; a wrong one fails the Dial.
+func TestPath(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	for _, p := range []string{"/socket.io/", "/socket.io", "socket.io"} {
+		t.Run(p, func(t *testing.T) {
+			ctx := testContext(t)
+			s := dial(t, ctx, srv.URL()+"/admin", sio.WithPath(p))
+			if inf := info(t, ctx, s); inf.Nsp != "/admin" || inf.ID != s.ID() {
+				t.Errorf("info = %+v", inf)
+			}
+		})
+	}
+	// The server drops a WebSocket upgrade on an unknown path after 1 s
+	// (a polling request on one gets no answer at all, so only the
+	// WebSocket is tried here).
+	t.Run("wrong", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(testContext(t), 10*time.Second)
+		defer cancel()
+		s, err := sio.Dial(ctx, srv.URL()+"/admin", sio.WithPath("/nothing-here/"), sio.WithTransports(sio.WebSocket))
+		if s != nil {
+			s.Close()
+		}
+		if err == nil {
+			t.Fatalf("Dial with a wrong path succeeded")
+		}
+		var ce *sio.ConnectError
+		if errors.As(err, &ce) {
+			t.Errorf("Dial with a wrong path = %v, a ConnectError", err)
+		}
+		if ctx.Err() != nil {
+			t.Errorf("Dial with a wrong path took until the deadline: %v", err)
+		}
+	})
+}
