@@ -17,12 +17,16 @@ import (
 	"github.com/sio-go/sio/transport"
 )
 
-// Sizes of the writer's queues. Every connection pays for them while idle,
-// so they are small; producers that find the queue full wait (bounded by
-// their context), which is the backpressure the stream needs.
+// Sizes of the writer's queue. Every connection pays for it while idle, so
+// it is small; producers that find the queue full wait (bounded by their
+// context), which is the backpressure the stream needs. A connection that
+// stays on long-polling gets a longer one: each POST then carries what
+// queued up while the previous one was in flight, and the queue's length is
+// what bounds a POST's batch.
 const (
-	writeQueueLen = 8
-	maxBatch      = 64 // frames the writer takes from the queue per write
+	writeQueueLen        = 8
+	pollingWriteQueueLen = 512
+	maxBatch             = 64 // frames the writer takes from the queue per write
 )
 
 // closeGrace bounds how long closing waits for queued frames to be written
@@ -67,11 +71,12 @@ type engineConn struct {
 	cancel context.CancelCauseFunc
 	g      errgroup.Group
 
-	eio    int // the Engine.IO version spoken: 4, or 3 for Socket.IO 2.x servers
-	out    chan outgoing
-	pong   chan struct{} // a ping is waiting for its pong
-	ping   chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping
-	pinged chan struct{} // v4: a ping arrived; v3: a pong arrived
+	eio      int // the Engine.IO version spoken: 4, or 3 for Socket.IO 2.x servers
+	out      chan outgoing
+	maxBatch int           // frames the writer takes from out per write
+	pong     chan struct{} // a ping is waiting for its pong
+	ping     chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping
+	pinged   chan struct{} // v4: a ping arrived; v3: a pong arrived
 
 	// rootJoined records that a Socket.IO 2.x server joined the main
 	// namespace by itself (it sends 40 after the handshake).
@@ -125,10 +130,10 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 		if tc.EIO == 0 {
 			tc.EIO = 4
 		}
-		tr, open, err := handshake(ctx, t, &tc)
+		tr, open, err := handshake(ctx, t, &tc, cfg.eio == 0)
 		if err != nil && cfg.eio == 0 && speaksV3(err) {
 			tc.EIO = 3
-			tr, open, err = handshake(ctx, t, &tc)
+			tr, open, err = handshake(ctx, t, &tc, false)
 		}
 		var he *HandshakeError
 		if errors.As(err, &he) && he.Code == transport.CodeTransportUnknown && i+1 < len(cfg.transports) {
@@ -146,8 +151,8 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 	return nil, fmt.Errorf("sio: no transport to try")
 }
 
-// errOpenV3 reports an open packet without maxPayload where v4 was asked
-// for: the server ignored EIO=4 because it only speaks v3.
+// errOpenV3 reports a WebSocket session where v4 was asked for but the
+// server speaks v3: it ignored EIO=4 (Socket.IO 2.x does).
 var errOpenV3 = fmt.Errorf("%w: the server speaks Engine.IO v3 (Socket.IO 2.x)", ErrProtocol)
 
 // speaksV3 reports whether a failed v4 handshake says the server speaks
@@ -158,14 +163,20 @@ func speaksV3(err error) bool {
 		errors.As(err, &he) && he.Code == transport.CodeUnsupportedVersion
 }
 
+// v3Peek bounds the wait for the unasked CONNECT that tells a Socket.IO 2.x
+// server over WebSocket (it sends it right after the open packet).
+const v3Peek = 250 * time.Millisecond
+
 // handshake connects one transport for a new session and reads its open
 // packet.
-func handshake(ctx context.Context, t Transport, tc *transport.Config) (transport.Conn, packet.Open, error) {
+// With peek, a WebSocket open packet without maxPayload is checked for a v3
+// server (see peekV3).
+func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool) (transport.Conn, packet.Open, error) {
 	var tr transport.Conn
 	var err error
 	switch t {
 	case Polling:
-		tr, err = transport.DialPolling(ctx, *tc)
+		tr, err = transport.DialPolling(ctx, *tc) // tells a v3 body itself
 	default:
 		tr, err = transport.DialWebSocket(ctx, *tc, "")
 	}
@@ -173,14 +184,63 @@ func handshake(ctx context.Context, t Transport, tc *transport.Config) (transpor
 		return nil, packet.Open{}, err
 	}
 	open, err := readOpen(ctx, tr)
-	if err == nil && tc.EIO == 4 && open.MaxPayload == 0 {
-		err = errOpenV3
+	if err == nil && t == WebSocket && tc.EIO == 4 && open.MaxPayload == 0 && peek {
+		// No maxPayload: Socket.IO 3.x (v4) or 2.x (v3, which ignored
+		// EIO=4). Only 2.x sends a CONNECT nobody asked for, at once.
+		var peeked transport.Conn
+		peeked, err = peekV3(ctx, tr)
+		if errors.Is(err, errPeekedV4) {
+			tr.Close()
+			return handshake(ctx, t, tc, false)
+		}
+		if peeked != nil {
+			tr = peeked
+		}
 	}
 	if err != nil {
 		tr.Close()
 		return nil, packet.Open{}, fmt.Errorf("sio: handshake over %s: %w", tr.Name(), err)
 	}
 	return tr, open, nil
+}
+
+// peekV3 reads what follows an open packet without maxPayload for a short
+// while: a CONNECT means a v3 server (errOpenV3); anything else is kept for
+// the connection's reader.
+func peekV3(ctx context.Context, tr transport.Conn) (transport.Conn, error) {
+	pctx, cancel := context.WithTimeout(ctx, v3Peek)
+	defer cancel()
+	f, err := tr.Read(pctx)
+	switch {
+	case err != nil && pctx.Err() != nil && ctx.Err() == nil:
+		// Nothing came: a v4 server. The read's cancellation closed the
+		// WebSocket, though, so this session is gone: start another,
+		// now known to be v4.
+		return nil, errPeekedV4
+	case err != nil:
+		return tr, err
+	case f.Type() == packet.FrameMessage && string(f.Payload()) == "0":
+		return tr, errOpenV3
+	}
+	return &pushback{Conn: tr, f: &f}, nil
+}
+
+// errPeekedV4 asks the caller to dial again: the peek found a v4 server
+// but cost the session.
+var errPeekedV4 = errors.New("sio: v4 server without maxPayload")
+
+// pushback returns one frame read ahead before reading on.
+type pushback struct {
+	transport.Conn
+	f *packet.Frame
+}
+
+func (p *pushback) Read(ctx context.Context) (packet.Frame, error) {
+	if f := p.f; f != nil {
+		p.f = nil
+		return *f, nil
+	}
+	return p.Conn.Read(ctx)
 }
 
 // readOpen reads and checks the open packet that starts a session.
@@ -210,13 +270,17 @@ func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, de
 		dec:        dec,
 		ctx:        ctx,
 		cancel:     cancel,
-		out:        make(chan outgoing, writeQueueLen),
 		eio:        eio,
 		pong:       make(chan struct{}, 1),
 		ping:       make(chan struct{}, 1),
 		pinged:     make(chan struct{}, 1),
 		done:       make(chan struct{}),
 	}
+	queue, batch := writeQueueLen, maxBatch
+	if tr.Name() == transport.NamePolling && upgradeTo == nil {
+		queue, batch = pollingWriteQueueLen, pollingWriteQueueLen
+	}
+	c.out, c.maxBatch = make(chan outgoing, queue), batch
 	c.cur.Store(&transportRef{tr})
 	if upgradeTo == nil {
 		c.running.Store(3)
@@ -340,7 +404,7 @@ func (c *engineConn) writeLoop() error {
 	ping := packet.TextFrame(packet.FramePing, "")
 	var batch []packet.Frame
 	for {
-		if cap(batch) > 2*maxBatch {
+		if cap(batch) > 2*c.maxBatch {
 			batch = nil // a burst of attachments grew it: give it back
 		}
 		batch = batch[:0]
@@ -373,7 +437,7 @@ func (c *engineConn) writeLoop() error {
 		}
 		// Take whatever else is queued, up to a batch.
 	drain:
-		for len(batch) < maxBatch {
+		for len(batch) < c.maxBatch {
 			select {
 			case item = <-c.out:
 				if item.close {

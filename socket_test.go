@@ -369,14 +369,13 @@ func TestBadOpen(t *testing.T) {
 		want  error
 		opts  []sio.Option
 	}{
-		"negative ping interval":  {`0{"sid":"a","pingInterval":-1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
-		"zero ping timeout":       {`0{"sid":"a","pingInterval":1,"pingTimeout":0,"maxPayload":1}`, packet.ErrBadOpen, nil},
-		"absurd ping interval":    {`0{"sid":"a","pingInterval":1e300,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
-		"no sid":                  {`0{"pingInterval":1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
-		"not json":                {`0{`, packet.ErrBadOpen, nil},
-		"engine.io v3, v4 pinned": {`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`, sio.ErrProtocol, []sio.Option{sio.WithEngineIO(4)}},
-		"not an open packet":      {`40`, sio.ErrProtocol, nil},
-		"empty frame":             {``, packet.ErrBadFrame, nil},
+		"negative ping interval": {`0{"sid":"a","pingInterval":-1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"zero ping timeout":      {`0{"sid":"a","pingInterval":1,"pingTimeout":0,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"absurd ping interval":   {`0{"sid":"a","pingInterval":1e300,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"no sid":                 {`0{"pingInterval":1,"pingTimeout":1,"maxPayload":1}`, packet.ErrBadOpen, nil},
+		"not json":               {`0{`, packet.ErrBadOpen, nil},
+		"not an open packet":     {`40`, sio.ErrProtocol, nil},
+		"empty frame":            {``, packet.ErrBadFrame, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := scripted(t, testserver.Send(tc.first), testserver.WaitForClose())
@@ -388,11 +387,12 @@ func TestBadOpen(t *testing.T) {
 	}
 }
 
-// An open packet without maxPayload is an Engine.IO v3 server that ignored
-// EIO=4: the client asks again with EIO=3 (which this v4-only test server
-// refuses, with the error naming the version).
+// An open packet without maxPayload followed at once by a CONNECT nobody
+// asked for is an Engine.IO v3 server (Socket.IO 2.x) that ignored EIO=4:
+// the client asks again with EIO=3 (which this v4-only test server refuses,
+// with the error naming the version).
 func TestEngineIOv3Retry(t *testing.T) {
-	srv := scripted(t, testserver.Send(`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`), testserver.WaitForClose())
+	srv := scripted(t, testserver.Send(`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`), testserver.Send("40"), testserver.WaitForClose())
 	_, err := sio.Dial(testCtx(t), srv.URL())
 	var he *sio.HandshakeError
 	if !errors.As(err, &he) || he.Code != 5 {
@@ -400,6 +400,18 @@ func TestEngineIOv3Retry(t *testing.T) {
 	}
 	if _, err := sio.Dial(testCtx(t), srv.URL(), sio.WithEngineIO(5)); err == nil {
 		t.Fatal("WithEngineIO(5) accepted")
+	}
+}
+
+// An open packet without maxPayload and nothing after it is a v4 server
+// (Socket.IO 3.x announces none): the client stays on v4 and joins.
+func TestOpenWithoutMaxPayload(t *testing.T) {
+	srv := scripted(t,
+		testserver.Send(`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`),
+		testserver.Expect("40"), testserver.Send(`40{"sid":"s3"}`), testserver.WaitForClose())
+	s := dial(t, srv.URL())
+	if s.ID() != "s3" || s.Manager().EngineIO() != 4 {
+		t.Fatalf("id %q, Engine.IO %d", s.ID(), s.Manager().EngineIO())
 	}
 }
 

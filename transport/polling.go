@@ -243,7 +243,8 @@ func (p *polling) handshake(frames []packet.Frame) error {
 	}
 	p.sid = open.SID
 	p.maxPayload = int(min(open.MaxPayload, math.MaxInt))
-	if p.v3 && p.maxPayload == 0 {
+	if p.maxPayload == 0 {
+		// v3 servers, and v4 ones of socket.io 3.x, announce none.
 		p.maxPayload = defaultV3MaxPayload
 	}
 	return nil
