@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"net"
 	"net/url"
 	"testing"
 )
@@ -45,5 +46,44 @@ func TestHandshakeErrorMessage(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// A corked connection gathers writes and sends them in one write when
+// uncorked; writes outside a batch go straight through.
+func TestCorkConn(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := &corkConn{Conn: a}
+	got := make(chan []byte, 10)
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			n, err := b.Read(buf)
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- append([]byte(nil), buf[:n]...)
+		}
+	}()
+	c.Write([]byte("x"))
+	if g := <-got; string(g) != "x" {
+		t.Fatalf("uncorked write arrived as %q", g)
+	}
+	c.cork()
+	c.Write([]byte("a"))
+	c.Write([]byte("b"))
+	select {
+	case g := <-got:
+		t.Fatalf("corked write arrived early: %q", g)
+	default:
+	}
+	if err := c.uncork(); err != nil {
+		t.Fatal(err)
+	}
+	if g := <-got; string(g) != "ab" {
+		t.Fatalf("batch arrived as %q, want one write of \"ab\"", g)
 	}
 }

@@ -20,8 +20,9 @@ import (
 // WebSocket message, text or binary. Over Engine.IO v3 a binary message
 // starts with the packet type as a byte, 4 for a message.
 type webSocket struct {
-	c  *websocket.Conn
-	v3 bool
+	c    *websocket.Conn
+	v3   bool
+	cork *corkConn // the TCP connection, for batching writes; nil if unknown
 
 	buf []byte // Write's buffer for a v3 binary message, reused when small
 }
@@ -58,8 +59,9 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 	default:
 		return nil, fmt.Errorf("transport: unsupported URL scheme %q", u.Scheme)
 	}
+	hc, corked := corkingClient(cfg.HTTPClient)
 	c, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
-		HTTPClient: cfg.HTTPClient,
+		HTTPClient: hc,
 		HTTPHeader: cfg.Header,
 	})
 	if err != nil {
@@ -71,7 +73,11 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 	if cfg.ReadLimit > 0 {
 		c.SetReadLimit(cfg.ReadLimit)
 	}
-	return &webSocket{c: c, v3: cfg.EIO == 3}, nil
+	w := &webSocket{c: c, v3: cfg.EIO == 3}
+	if corked != nil {
+		w.cork = corked()
+	}
+	return w, nil
 }
 
 // refusal turns a failed handshake response into a *HandshakeError, or nil
@@ -130,7 +136,16 @@ func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 	return packet.ParseFrame(data, binary)
 }
 
-func (w *webSocket) Write(ctx context.Context, frames []packet.Frame) error {
+func (w *webSocket) Write(ctx context.Context, frames []packet.Frame) (err error) {
+	if len(frames) > 1 && w.cork != nil {
+		// One system call for the batch rather than one per message.
+		w.cork.cork()
+		defer func() {
+			if uerr := w.cork.uncork(); err == nil && uerr != nil {
+				err = w.wrap(uerr)
+			}
+		}()
+	}
 	for _, f := range frames {
 		typ, data := websocket.MessageText, f.Data
 		if f.Binary {
