@@ -1,6 +1,7 @@
 // Package sio is a Socket.IO client: it connects to Socket.IO servers (the
-// official Node.js server v4 and v3, over Engine.IO v4) and lets a program
-// exchange events with them from a select loop.
+// official Node.js server 4.x and 3.x over Engine.IO v4, and 2.x over
+// Engine.IO v3, told apart with no option) and lets a program exchange
+// events with them from a select loop.
 //
 // # Use
 //
@@ -29,6 +30,14 @@
 //
 // A Manager shares one connection among sockets of several namespaces.
 //
+// # Transports and reconnection
+//
+// Like the JS client, a connection starts on HTTP long-polling and upgrades
+// to WebSocket when the server offers it (WithTransports changes that). When
+// the connection is lost, the Manager reconnects with backoff and every
+// socket joins its namespace again; emits made meanwhile are queued and sent
+// in order. Manager.Events reports the attempts.
+//
 // # Contexts
 //
 // Every call that can block takes a context first. The context bounds the
@@ -45,7 +54,8 @@
 //
 // Each connection runs three goroutines, under one errgroup: a reader, the
 // only one that reads the wire; a writer, the only one that writes it; and a
-// heartbeat. The reader never waits for the program: pings are answered
+// heartbeat (a fourth exists during the upgrade to WebSocket). A Manager
+// runs a goroutine of its own only while it reconnects. The reader never waits for the program: pings are answered
 // even when nobody reads Events. A socket's events go to its channel
 // directly when there is room, and to a bounded queue otherwise (see
 // WithEventQueueLimit); a program that falls behind by more than that is
