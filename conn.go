@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,11 @@ const (
 	pollingWriteQueueLen = 512
 	maxBatch             = 64 // frames the writer takes from the queue per write
 )
+
+// defaultMaxPayload is the limit assumed for a server that announces none
+// (Socket.IO 2.x and 3.x): the default maxHttpBufferSize of their engine.io,
+// which applies to a polling body and a WebSocket message alike.
+const defaultMaxPayload = 1e6
 
 // closeGrace bounds how long closing waits for queued frames to be written
 // and for the server to answer the WebSocket close before the connection is
@@ -265,7 +271,7 @@ func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, de
 		rtr:        tr,
 		wtr:        tr,
 		open:       open,
-		maxPayload: open.MaxPayload,
+		maxPayload: cmp.Or(open.MaxPayload, defaultMaxPayload),
 		handler:    h,
 		dec:        dec,
 		ctx:        ctx,

@@ -226,3 +226,21 @@ func TestLegacyReconnect(t *testing.T) {
 		t.Fatalf("ack after reconnecting: %v", echoed)
 	}
 }
+
+// A 4.x server that also accepts v3 clients (allowEIO3) keeps getting v4:
+// the client asks for EIO=4 first.
+func TestAllowEIO3KeepsV4(t *testing.T) {
+	t.Parallel()
+	srv := nodeserver.Start(t, nodeserver.WithArgs("--allow-eio3"))
+	for _, tc := range transportCases {
+		ctx := testContext(t)
+		s, err := sio.Dial(ctx, srv.URL(), tc.with(sio.WithoutReconnect())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Manager().EngineIO(); got != 4 {
+			t.Fatalf("%s: EngineIO() = %d, want 4", tc.name, got)
+		}
+		s.Close()
+	}
+}
