@@ -191,7 +191,7 @@ func TestV2PollingHandshakeEIO3(t *testing.T) {
 // it still speaks Engine.IO v3. Over polling it answers 200 with a length-prefixed v3
 // payload, with or without b64=1, e.g. (socket.io 2.5.1, default ping settings)
 //
-//	96:0{"sid":"G8adqIqr16Y_28-_AAAA","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}2:40
+//	97:0{"sid":"7FUCuq6CkXRFNdDGAAAA","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}2:40
 //
 // (Content-Type text/plain; charset=UTF-8), not an error. A v4 client must recognise it
 // instead of misparsing it: a v4 open packet always begins with "0{", a v3 body with its
@@ -302,13 +302,13 @@ func TestV3EIO3(t *testing.T) {
 		t.Fatalf("EIO=3 with --allow-eio3: status %d, body %q", resp.StatusCode, body)
 	}
 	sid, connected := checkV3Handshake(t, body, 1234, 567, true)
+	t.Logf("EIO=3 handshake (40 in the body: %v): %s", connected, body)
 	if !connected {
 		url := s.URL() + "/socket.io/?EIO=3&transport=polling&b64=1&sid=" + sid
 		if resp, body = get(t, url); resp.StatusCode != http.StatusOK || body != "2:40" {
 			t.Errorf("second poll: status %d, body %q; want 2:40", resp.StatusCode, body)
 		}
 	}
-	t.Logf("EIO=3 handshake (40 in the body: %v): %s", connected, body)
 }
 
 func TestLegacyWebSocketOnlyRefusesPolling(t *testing.T) {

@@ -12,7 +12,12 @@
 //                     "/auth?token=secret", i.e. the packet 40/auth?token=secret,), since 2.x
 //                     has no auth object; refusal is the bare string CONNECT_ERROR
 //                     44/auth,"not authorized" (no data object)
-//   info              protocol is always 3; auth and recovered are absent
+//   info              protocol is always 3; auth and recovered are absent; id is the Engine.IO
+//                     id for "/" and "<nsp>#<engine id>" for other namespaces
+//   handshake         "/" is connected without being asked: the handshake body (polling) or
+//                     the second frame (WebSocket) is "40"
+//   cookie            engine.io 3.x's default "io=<sid>" cookie is off; the handshake sets
+//                     "sticky=abc; Path=/" as 4.x does
 //   The client sends the pings (every pingInterval) and the server answers with pongs.
 "use strict";
 

@@ -8,6 +8,10 @@
 // test/node/server.js; the code is shared in ../handlers.js. Differences, all due to 3.x:
 //   --recovery        refused (exit status 2): connection state recovery is socket.io 4.6+
 //   info              recovered is absent
+//   handshake         the EIO=4 open packet has no maxPayload (engine.io 4.1); with
+//                     --allow-eio3, an EIO=3 client's "/" is connected without being asked,
+//                     asynchronously: "40" comes in the handshake body or in the next poll,
+//                     and a namespace query ("40/auth?token=secret,") becomes the auth object
 //   /auth             as 4.x: auth {token: "secret"}; refusal is CONNECT_ERROR
 //                     {"message":"not authorized","data":{"code":401}} (EIO=4) or
 //                     {"code":401} (EIO=3 with --allow-eio3, where 3.x sends only err.data)
