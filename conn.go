@@ -565,6 +565,11 @@ func (c *engineConn) send(ctx context.Context, m packet.Message) error {
 	if err := c.checkSize(m); err != nil {
 		return err
 	}
+	if c.ended() {
+		// Checked first: a select with both cases ready picks one at
+		// random, and a message queued on an ended connection is lost.
+		return c.endedError()
+	}
 	select {
 	case c.out <- outgoing{msg: m}:
 		return nil

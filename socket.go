@@ -259,29 +259,27 @@ func (s *Socket) encode(h packet.Header, event string, args []any) (packet.Messa
 // send sends msg now if the socket is connected and queues it otherwise
 // (volatile messages are dropped instead).
 func (s *Socket) send(ctx context.Context, msg packet.Message, volatile bool) error {
-	for {
-		s.mu.Lock()
-		state, conn, err := s.state, s.conn, s.err
-		if state != connected && state != ended {
-			defer s.mu.Unlock()
-			if volatile {
-				return ErrDropped
-			}
-			return s.enqueue(queued{msg: msg})
+	s.mu.Lock()
+	state, conn, err := s.state, s.conn, s.err
+	if state != connected && state != ended {
+		defer s.mu.Unlock()
+		if volatile {
+			return ErrDropped
 		}
-		s.mu.Unlock()
-		switch {
-		case state == ended:
-			return fmt.Errorf("%w: %w", ErrClosed, err)
-		case volatile:
-			return conn.trySend(msg)
-		}
-		err = conn.send(ctx, msg)
-		if err != nil && s.lostConn(conn, err) {
-			continue // the connection was lost meanwhile: queue it
-		}
-		return err
+		return s.enqueue(queued{msg: msg})
 	}
+	s.mu.Unlock()
+	switch {
+	case state == ended:
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	case volatile:
+		return conn.trySend(msg)
+	}
+	err = conn.send(ctx, msg)
+	if err != nil && s.lostConn(conn, err) {
+		return s.requeue(queued{msg: msg}) // lost meanwhile: queue it
+	}
+	return err
 }
 
 // replyOn sends an acknowledgement on the connection whose server asked for
@@ -316,7 +314,22 @@ func (s *Socket) lostConn(conn *engineConn, err error) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.conn != conn && s.state != ended
+	if s.state == ended {
+		return false
+	}
+	// The socket moved on already, or will: conn has ended and the Manager
+	// reconnects (connLost runs a moment after the connection fails).
+	return s.conn != conn || conn.ended() && s.m.cfg.reconnect != nil
+}
+
+// requeue puts a message whose connection was lost in the offline queue.
+func (s *Socket) requeue(q queued) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == ended {
+		return fmt.Errorf("%w: %w", ErrClosed, s.err)
+	}
+	return s.enqueue(q)
 }
 
 // enqueue adds q to the offline queue, in seq order. s.mu is held.
@@ -347,43 +360,38 @@ func (s *Socket) enqueue(q queued) error {
 // sendAckEmit sends ae now if the socket is connected, and queues it
 // otherwise.
 func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
-	for {
-		s.mu.Lock()
-		switch s.state {
-		case connected:
-			conn := s.conn
-			if ae.seq == 0 {
-				s.seq++
-				ae.seq = s.seq
-			}
-			s.mu.Unlock()
-			err := s.transmit(ctx, conn, ae)
-			if err != nil && s.lostConn(conn, err) {
-				continue
-			}
-			return err
-		case ended:
-			err := s.err
-			s.mu.Unlock()
-			return fmt.Errorf("%w: %w", ErrClosed, err)
+	s.mu.Lock()
+	switch s.state {
+	case connected:
+		conn := s.conn
+		if ae.seq == 0 {
+			s.seq++
+			ae.seq = s.seq
 		}
-		err := s.enqueue(queued{seq: ae.seq, ae: ae})
 		s.mu.Unlock()
+		err := s.transmit(ctx, conn, ae)
+		if err != nil && s.lostConn(conn, err) {
+			return s.requeue(queued{seq: ae.seq, ae: ae})
+		}
 		return err
+	case ended:
+		err := s.err
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrClosed, err)
 	}
+	defer s.mu.Unlock()
+	return s.enqueue(queued{seq: ae.seq, ae: ae})
 }
 
 // transmit sends ae on conn under a new ack id, with its timeout. A failure
 // to queue it fails its future too, unless the connection was lost (then the
 // caller queues it).
 func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) error {
-	id := s.acks.Attach(ae.future)
-	msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp, ID: id, HasID: true}, ae.event, ae.args)
-	if err != nil {
-		s.acks.Fail(id, err)
-		return err
-	}
+	// Attach and record together, under s.mu: connLost, which requeues
+	// what it finds recorded and fails every other pending ack, must not
+	// fall between the two.
 	s.mu.Lock()
+	id := s.acks.Attach(ae.future)
 	ae.tries++
 	ae.id = id
 	if s.cfg.retries > 0 || s.cfg.ackTimeout > 0 {
@@ -396,6 +404,12 @@ func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) er
 		}
 	}
 	s.mu.Unlock()
+	msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp, ID: id, HasID: true}, ae.event, ae.args)
+	if err != nil {
+		s.forgetSent(id)
+		s.acks.Fail(id, err)
+		return err
+	}
 	if err := conn.send(ctx, msg); err != nil {
 		s.forgetSent(id)
 		if s.lostConn(conn, err) {
@@ -793,8 +807,8 @@ func (s *Socket) connLost(c *engineConn, err error) {
 			s.enqueue(queued{seq: ae.seq, ae: ae})
 		}
 	}
+	s.acks.FailAll(err) // under s.mu: see transmit
 	s.mu.Unlock()
-	s.acks.FailAll(err)
 	if was == connected || was == flushing {
 		s.box.pushLifecycle(Event{Type: EventDisconnect, Err: err}, false)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -333,6 +334,15 @@ func (p *polling) get(ctx context.Context) ([]byte, error) {
 	}
 	ctx, done := p.requestContext(ctx)
 	defer done()
+	// net/http silently sends a GET again on a new connection when a reused
+	// one fails before the response: the packets the server had written
+	// to the dead connection would be lost without a trace. Count how often
+	// the request was written, and treat a second time as a failure (a
+	// resend of a request that never left is harmless).
+	var conns atomic.Int32
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { conns.Add(1) },
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("transport: polling: %w", err)
@@ -343,11 +353,19 @@ func (p *polling) get(ctx context.Context) ([]byte, error) {
 		return nil, p.requestError("GET", err)
 	}
 	defer closeBody(resp)
+	if conns.Load() > 1 {
+		return nil, p.requestError("GET", ErrResent)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, p.statusError(resp)
 	}
 	return p.readBody(resp)
 }
+
+// ErrResent reports a poll that net/http sent again after its connection
+// failed: what the server wrote to the first one may be lost, so the session
+// cannot be trusted to be complete.
+var ErrResent = errors.New("transport: poll was resent on a new connection; packets may be lost")
 
 // readBody reads a response body of at most readLimit bytes.
 func (p *polling) readBody(resp *http.Response) ([]byte, error) {
@@ -482,6 +500,9 @@ func (p *polling) postBody(ctx context.Context, frames []packet.Frame) error {
 		return fmt.Errorf("transport: polling: %w", err)
 	}
 	req.ContentLength = int64(len(p.buf))
+	// Never resent by net/http: a POST the server processed but whose
+	// answer was lost would deliver its packets twice.
+	req.GetBody = nil
 	p.setHeader(req)
 	req.Header.Set("Content-Type", postContentType)
 	resp, err := p.client.Do(req)
