@@ -86,8 +86,9 @@ type ManagerEvent struct {
 	Err     error
 }
 
-// managerEventBuffer is the capacity of Manager.Events.
-const managerEventBuffer = 32
+// managerEventBuffer is the capacity of Manager.Events: small, since every
+// idle Manager pays for it and the events come seconds apart.
+const managerEventBuffer = 8
 
 // NewManager returns a Manager for the server at rawURL (http, https, ws or
 // wss; the URL's path is ignored, its query is sent on every request). It
