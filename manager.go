@@ -296,6 +296,24 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 	return conn, nil
 }
 
+// leave sends DISCONNECT for namespace nsp on c. With wait it waits up to
+// closeGrace for room in the send queue; without, it gives up at once, as
+// the connection's reader must (the packet is a courtesy). ctx bounds the
+// wait too.
+func (m *Manager) leave(ctx context.Context, c *engineConn, nsp string, wait bool) {
+	msg, err := m.codec.Encode(packet.Header{Type: packet.Disconnect, Namespace: nsp}, "", nil)
+	if err != nil {
+		return
+	}
+	if !wait {
+		c.trySend(msg)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, closeGrace)
+	defer cancel()
+	c.send(ctx, msg)
+}
+
 // rootJoined reports whether a Socket.IO 2.x server already joined the
 // main namespace on conn by itself.
 func (m *Manager) rootJoined(conn *engineConn) bool {
@@ -343,9 +361,7 @@ func (m *Manager) handleMessage(c *engineConn, f packet.Frame) error {
 		if p.Type == packet.Connect {
 			// A join this client gave up on (its context ended) was
 			// accepted after all: leave, now that leaving is valid.
-			if msg, err := m.codec.Encode(packet.Header{Type: packet.Disconnect, Namespace: p.Namespace}, "", nil); err == nil {
-				c.trySend(msg)
-			}
+			m.leave(context.Background(), c, p.Namespace, false)
 		}
 		return nil // a namespace this client left or never joined
 	}

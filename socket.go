@@ -683,9 +683,7 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 		// Accepted after all: leave now that leaving is valid.
 		err := s.err
 		s.mu.Unlock()
-		if msg, e := s.encode(packet.Header{Type: packet.Disconnect, Namespace: s.nsp}, "", nil); e == nil {
-			c.trySend(msg)
-		}
+		s.m.leave(context.Background(), c, s.nsp, false)
 		s.end(err, true)
 		return
 	}
@@ -821,9 +819,8 @@ func (s *Socket) slowConsumer() {
 	s.end(err, true)
 }
 
-// sendDisconnect tells the server the socket leaves. With wait it waits a
-// little for room in the send queue; without, it gives up at once, as the
-// connection's reader must (the packet is a courtesy).
+// sendDisconnect tells the server the socket leaves (see Manager.leave for
+// wait).
 func (s *Socket) sendDisconnect(wait bool) {
 	// Only a joined socket may leave: the official server answers a
 	// DISCONNECT for a namespace it has not accepted (yet) by closing the
@@ -834,17 +831,7 @@ func (s *Socket) sendDisconnect(wait bool) {
 	if !live || conn == nil {
 		return
 	}
-	msg, err := s.encode(packet.Header{Type: packet.Disconnect, Namespace: s.nsp}, "", nil)
-	if err != nil {
-		return
-	}
-	if !wait {
-		conn.trySend(msg)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
-	defer cancel()
-	conn.send(ctx, msg)
+	s.m.leave(context.Background(), conn, s.nsp, wait)
 }
 
 // end finishes the socket for good: pending and queued acknowledgements
