@@ -114,34 +114,47 @@ func (s *Server) servePolling(w http.ResponseWriter, r *http.Request, c *Conn) {
 	}
 }
 
-// serveGet holds a GET until there are packets to send, then answers with
-// all of them; except that the handshake GET is answered with the open packet
-// alone when it comes first, as by the official server.
-func (p *pollTransport) serveGet(w http.ResponseWriter, r *http.Request, handshake bool) {
+// begin admits a GET or POST (busy is p.getting or p.posting): it answers
+// and refuses a request for an ended or upgraded session, and one that
+// overlaps the previous request of its kind, which ends the session as the
+// official server does (the pending GET gets "1").
+func (p *pollTransport) begin(w http.ResponseWriter, busy *bool, method string) bool {
 	p.mu.Lock()
 	switch {
 	case p.ended:
 		p.mu.Unlock()
 		writeHTTPError(w, codeUnknownSID)
-		return
+		return false
 	case p.discarded:
 		p.mu.Unlock()
 		writeHTTPError(w, codeBadRequest)
-		return
-	case p.getting:
-		// The official server closes the session; the pending GET gets "1".
+		return false
+	case *busy:
 		p.mu.Unlock()
-		p.end(fmt.Errorf("%w: overlapping GET requests", ErrProtocol), "1")
+		p.end(fmt.Errorf("%w: overlapping %s requests", ErrProtocol, method), "1")
 		w.WriteHeader(http.StatusBadRequest)
+		return false
+	}
+	*busy = true
+	p.mu.Unlock()
+	return true
+}
+
+// finish ends the request begin admitted.
+func (p *pollTransport) finish(busy *bool) {
+	p.mu.Lock()
+	*busy = false
+	p.mu.Unlock()
+}
+
+// serveGet holds a GET until there are packets to send, then answers with
+// all of them; except that the handshake GET is answered with the open packet
+// alone when it comes first, as by the official server.
+func (p *pollTransport) serveGet(w http.ResponseWriter, r *http.Request, handshake bool) {
+	if !p.begin(w, &p.getting, "GET") {
 		return
 	}
-	p.getting = true
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.getting = false
-		p.mu.Unlock()
-	}()
+	defer p.finish(&p.getting)
 
 	var tick *time.Timer
 	defer func() {
@@ -212,29 +225,10 @@ func (p *pollTransport) serveGet(w http.ResponseWriter, r *http.Request, handsha
 // servePost reads a POST body into the inbound queue and answers "ok".
 func (p *pollTransport) servePost(w http.ResponseWriter, r *http.Request) {
 	limit := p.c.maxPayload()
-	p.mu.Lock()
-	switch {
-	case p.ended:
-		p.mu.Unlock()
-		writeHTTPError(w, codeUnknownSID)
-		return
-	case p.discarded:
-		p.mu.Unlock()
-		writeHTTPError(w, codeBadRequest)
-		return
-	case p.posting:
-		p.mu.Unlock()
-		p.end(fmt.Errorf("%w: overlapping POST requests", ErrProtocol), "1")
-		w.WriteHeader(http.StatusBadRequest)
+	if !p.begin(w, &p.posting, "POST") {
 		return
 	}
-	p.posting = true
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.posting = false
-		p.mu.Unlock()
-	}()
+	defer p.finish(&p.posting)
 
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/octet-stream" {
 		p.end(fmt.Errorf("%w: binary POST body (application/octet-stream) in EIO 4", ErrProtocol), "1")
