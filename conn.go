@@ -615,9 +615,6 @@ func (c *engineConn) checkSize(m packet.Message) error {
 	return nil
 }
 
-// transportName returns the name of the transport the writer uses now.
-func (c *engineConn) transportName() string { return c.cur.Load().Name() }
-
 // endedError is what a call on an ended connection returns.
 func (c *engineConn) endedError() error {
 	return fmt.Errorf("%w: %w", ErrClosed, context.Cause(c.ctx))
