@@ -263,7 +263,10 @@ func WithAuth(auth any) interface {
 }
 
 // WithOfflineQueueLimit bounds the emits a socket holds while it waits to
-// reconnect (default 1024); past it, emits fail with ErrQueueFull.
+// reconnect (default 1024); past it, new emits fail with ErrQueueFull. An
+// emit the queue took already, or one in flight when the connection was
+// lost, is never dropped for lack of room: the queue holds at most the limit
+// plus the emits that were in flight.
 func WithOfflineQueueLimit(n int) interface {
 	Option
 	SocketOption

@@ -309,12 +309,14 @@ func (s *Socket) onConn(c *engineConn) bool {
 // on (it is waiting to reconnect): the caller queues its message instead of
 // failing.
 func (s *Socket) lostConn(conn *engineConn, err error) bool {
-	if !errors.Is(err, ErrClosed) {
-		return false
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == ended {
+	return s.lostConnLocked(conn, err)
+}
+
+// lostConnLocked is lostConn with s.mu held.
+func (s *Socket) lostConnLocked(conn *engineConn, err error) bool {
+	if !errors.Is(err, ErrClosed) || s.state == ended {
 		return false
 	}
 	// The socket moved on already, or will: conn has ended and the Manager
@@ -332,9 +334,12 @@ func (s *Socket) requeue(q queued) error {
 	return s.enqueue(q)
 }
 
-// enqueue adds q to the offline queue, in seq order. s.mu is held.
+// enqueue adds q to the offline queue, in seq order. s.mu is held. The
+// queue's limit applies to new emits (seq 0): one that was accepted before
+// and comes back (its connection was lost under it) is never refused, so
+// the queue exceeds the limit by at most the emits in flight.
 func (s *Socket) enqueue(q queued) error {
-	if len(s.offline) >= s.cfg.offlineQueue {
+	if q.seq == 0 && len(s.offline) >= s.cfg.offlineQueue {
 		return fmt.Errorf("%w: %d emits wait for the connection", ErrQueueFull, len(s.offline))
 	}
 	if q.seq == 0 {
@@ -369,11 +374,7 @@ func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
 			ae.seq = s.seq
 		}
 		s.mu.Unlock()
-		err := s.transmit(ctx, conn, ae)
-		if err != nil && s.lostConn(conn, err) {
-			return s.requeue(queued{seq: ae.seq, ae: ae})
-		}
-		return err
+		return s.transmit(ctx, conn, ae)
 	case ended:
 		err := s.err
 		s.mu.Unlock()
@@ -383,9 +384,9 @@ func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
 	return s.enqueue(queued{seq: ae.seq, ae: ae})
 }
 
-// transmit sends ae on conn under a new ack id, with its timeout. A failure
-// to queue it fails its future too, unless the connection was lost (then the
-// caller queues it).
+// transmit sends ae on conn under a new ack id, with its timeout. When conn
+// turns out to be lost, ae goes back to the offline queue and transmit
+// returns nil; any other failure fails ae's future too and is returned.
 func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) error {
 	// Attach and record together, under s.mu: connLost, which requeues
 	// what it finds recorded and fails every other pending ack, must not
@@ -411,15 +412,33 @@ func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) er
 		return err
 	}
 	if err := conn.send(ctx, msg); err != nil {
-		s.forgetSent(id)
-		if s.lostConn(conn, err) {
-			s.acks.Detach(id)
-		} else {
-			s.acks.Fail(id, err)
-		}
-		return err
+		return s.unsent(conn, ae, id, err)
 	}
 	return nil
+}
+
+// unsent undoes the send of ae under id that conn refused with err. All
+// under s.mu, against connLost: when connLost took the emit first (it
+// requeues or fails what it finds pending), it is left to it; otherwise,
+// when conn was lost, ae goes back to the offline queue, and on any other
+// error its future fails.
+func (s *Socket) unsent(conn *engineConn, ae *ackEmit, id uint64, err error) error {
+	s.mu.Lock()
+	s.forgetSentLocked(id)
+	if !s.lostConnLocked(conn, err) {
+		s.mu.Unlock()
+		s.acks.Fail(id, err)
+		return err
+	}
+	var qerr error
+	if s.acks.Detach(id) != nil { // nil: connLost or a reply came first
+		qerr = s.enqueue(queued{seq: ae.seq, ae: ae})
+	}
+	s.mu.Unlock()
+	if qerr != nil {
+		s.failFuture(ae.future, qerr)
+	}
+	return qerr
 }
 
 // forgetSent drops the resend state of ack id, stopping its timer, and
@@ -427,6 +446,11 @@ func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) er
 func (s *Socket) forgetSent(id uint64) *ackEmit {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.forgetSentLocked(id)
+}
+
+// forgetSentLocked is forgetSent with s.mu held.
+func (s *Socket) forgetSentLocked(id uint64) *ackEmit {
 	ae := s.resend[id]
 	if ae != nil {
 		delete(s.resend, id)
@@ -441,14 +465,22 @@ func (s *Socket) forgetSent(id uint64) *ackEmit {
 // ae is sent again if it has tries left, and fails with ErrAckTimeout
 // otherwise.
 func (s *Socket) ackTimedOut(ae *ackEmit, id uint64) {
-	if s.forgetSent(id) == nil {
+	// Under s.mu, so that connLost finds the emit either still recorded
+	// (and requeues it) or detached already: never recorded no more but
+	// pending still, which it would fail although it has tries left.
+	s.mu.Lock()
+	if s.forgetSentLocked(id) == nil {
+		s.mu.Unlock()
 		return // answered, or the connection was lost, meanwhile
 	}
 	if ae.tries > s.cfg.retries {
 		s.acks.Fail(id, fmt.Errorf("%w: after %d tries", ErrAckTimeout, ae.tries))
+		s.mu.Unlock()
 		return
 	}
-	if s.acks.Detach(id) == nil {
+	f := s.acks.Detach(id)
+	s.mu.Unlock()
+	if f == nil {
 		return // answered just now
 	}
 	// Runs on the timer's own goroutine; the Manager's context bounds it.
@@ -739,7 +771,7 @@ func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
 func (s *Socket) flush(ctx context.Context, conn *engineConn) {
 	for {
 		s.mu.Lock()
-		if s.conn != conn || s.state != flushing {
+		if s.conn != conn || s.state != flushing || conn.ended() {
 			s.mu.Unlock()
 			return
 		}
@@ -753,26 +785,20 @@ func (s *Socket) flush(ctx context.Context, conn *engineConn) {
 		s.offline = s.offline[1:]
 		s.mu.Unlock()
 
-		var err error
 		if q.ae != nil {
 			if _, _, done := q.ae.future.Result(); done {
 				continue // its waiter gave up
 			}
-			err = s.transmit(ctx, conn, q.ae)
-		} else {
-			err = conn.send(ctx, q.msg)
+			// Requeued by transmit if conn is lost; failed if refused.
+			s.transmit(ctx, conn, q.ae)
+			continue
 		}
-		if err != nil {
-			if s.lostConn(conn, err) {
-				s.mu.Lock()
-				s.enqueue(q) // back in its place, for the next connection
-				s.mu.Unlock()
-				return
-			}
-			// The message itself is refused (too large for this server):
-			// it is dropped, not retried forever. An ack's future has
-			// failed with the error.
+		if err := conn.send(ctx, q.msg); err != nil && s.lostConn(conn, err) {
+			s.requeue(q) // back in its place, for the next connection
+			return
 		}
+		// A message the connection refuses (too large for this server) is
+		// dropped, not retried forever.
 	}
 }
 
