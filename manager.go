@@ -334,6 +334,22 @@ func (m *Manager) EngineIO() int {
 	return m.conn.eio
 }
 
+// Transport returns the transport the Manager's current connection uses:
+// Polling, or WebSocket once an upgrade has completed; 0 when it has no
+// connection.
+func (m *Manager) Transport() Transport {
+	m.mu.Lock()
+	c := m.conn
+	m.mu.Unlock()
+	if c == nil || c.ended() {
+		return 0
+	}
+	if c.cur.Load().Name() == transport.NameWebSocket {
+		return WebSocket
+	}
+	return Polling
+}
+
 // dial opens a new Engine.IO connection with a fresh Socket.IO decoder.
 func (m *Manager) dial(ctx context.Context) (*engineConn, error) {
 	return dialEngine(ctx, &m.cfg, &m.tcfg, m, m.codec.NewDecoder(m.cfg.maxAttachments))

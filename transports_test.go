@@ -103,6 +103,11 @@ func TestTransports(t *testing.T) {
 			if err != nil || r.Decode(&x, &b) != nil || x != "x" || len(b) != 100_000 {
 				t.Fatalf("ack: %v %v", r, err)
 			}
+			// The ack went out after the upgrade, so the client is on the
+			// transport the server saw.
+			if got := s.Manager().Transport(); got.String() != tc.final {
+				t.Fatalf("Manager.Transport() = %v, want %s", got, tc.final)
+			}
 			s.Emit(ctx, "ask", 1)
 			q := nextMessage(t, s)
 			for q.Name != "question" {
@@ -215,5 +220,27 @@ func TestHTTPOptions(t *testing.T) {
 	_, err = sio.Dial(testCtx(t), srv.URL())
 	if err == nil {
 		t.Fatal("TLS with an unknown CA succeeded")
+	}
+}
+
+// Manager.Transport is 0 without a connection, and again once it is closed.
+func TestManagerTransportLifecycle(t *testing.T) {
+	srv := startServer(t)
+	m, err := sio.NewManager(srv.URL(), sio.WithTransports(sio.WebSocket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Transport(); got != 0 {
+		t.Fatalf("before the first socket: Transport() = %v", got)
+	}
+	if _, err := m.Socket(testCtx(t), "/"); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Transport(); got != sio.WebSocket {
+		t.Fatalf("connected: Transport() = %v", got)
+	}
+	m.Close()
+	if got := m.Transport(); got != 0 {
+		t.Fatalf("closed: Transport() = %v", got)
 	}
 }
