@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -18,26 +19,46 @@ const idleClients = 500
 // BenchmarkIdleMemory holds idleClients connected, idle clients and reports
 // the heap and goroutine stacks each one costs, next to a bare
 // coder/websocket connection with one reader goroutine.
+//
+// The impl=sio row uses the default transports and is measured once every
+// client has upgraded to WebSocket; impl=sio-ws connects over WebSocket
+// directly.
 func BenchmarkIdleMemory(b *testing.B) {
 	srv := nodeserver.Start(b)
-	b.Run("impl=sio", func(b *testing.B) {
-		ctx := ctxFor(b)
-		for range b.N {
-			before := memInUse()
-			socks := make([]*sio.Socket, idleClients)
-			for i := range socks {
-				s, err := sio.Dial(ctx, srv.URL())
-				if err != nil {
-					b.Fatal(err)
+	for _, row := range []struct {
+		name string
+		opts []sio.Option
+	}{
+		{"impl=sio", nil},
+		{"impl=sio-ws", []sio.Option{sio.WithTransports(sio.WebSocket)}},
+	} {
+		b.Run(row.name, func(b *testing.B) {
+			ctx := ctxFor(b)
+			for range b.N {
+				before := memInUse()
+				socks := make([]*sio.Socket, idleClients)
+				for i := range socks {
+					s, err := sio.Dial(ctx, srv.URL(), row.opts...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					socks[i] = s
 				}
-				socks[i] = s
+				for _, s := range socks {
+					for s.Manager().Transport() != sio.WebSocket {
+						if ctx.Err() != nil {
+							b.Fatal("no upgrade to WebSocket")
+						}
+						time.Sleep(time.Millisecond)
+					}
+				}
+				b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
+				for _, s := range socks {
+					s.Close()
+				}
 			}
-			b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
-			for _, s := range socks {
-				s.Close()
-			}
-		}
-	})
+		})
+	}
 	b.Run("impl=raw", func(b *testing.B) {
 		ctx := ctxFor(b)
 		u := strings.Replace(srv.URL(), "http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
