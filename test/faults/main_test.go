@@ -1,5 +1,3 @@
-//go:build faults
-
 // Package faults_test runs the client against the reference socket.io 4.8
 // server (test/node/server.js) through test/faultproxy, which breaks the
 // path between them. Every scenario runs over WebSocket and over
