@@ -533,6 +533,20 @@ func (m *Manager) stopReconnecting() {
 	m.mu.Unlock()
 }
 
+// errManagerClosed fails what the Manager's own goroutines were sending
+// when it was closed.
+var errManagerClosed = fmt.Errorf("%w: the Manager was closed", ErrClientDisconnect)
+
+// closedErr turns the cancellation of the Manager's context, with which its
+// goroutines send (the offline queue's flush, resends), into the reason the
+// program sees: the Manager was closed.
+func (m *Manager) closedErr(err error) error {
+	if errors.Is(err, context.Canceled) && m.ctx.Err() != nil {
+		return errManagerClosed
+	}
+	return err
+}
+
 // notify delivers a ManagerEvent if there is room: these events inform,
 // and a program that does not read them must not stall reconnection.
 func (m *Manager) notify(ev ManagerEvent) {

@@ -423,6 +423,7 @@ func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) er
 // when conn was lost, ae goes back to the offline queue, and on any other
 // error its future fails.
 func (s *Socket) unsent(conn *engineConn, ae *ackEmit, id uint64, err error) error {
+	err = s.m.closedErr(err)
 	s.mu.Lock()
 	s.forgetSentLocked(id)
 	if !s.lostConnLocked(conn, err) {
