@@ -1,6 +1,7 @@
 package sio_test
 
 import (
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/ack"
+	"github.com/sio-go/sio/test/testserver"
 )
 
 // Closing a Manager and its sockets races emits, acknowledged emits and
@@ -124,3 +126,27 @@ func isDisconnectReason(err error) bool {
 	return false
 }
 
+// The socket options given to NewManager are the defaults of its sockets;
+// options given to Manager.Socket override them.
+func TestManagerSocketDefaults(t *testing.T) {
+	srv := startServer(t, testserver.WithAuth(func(nsp string, auth json.RawMessage) error {
+		if string(auth) != `{"token":"ok"}` {
+			return &testserver.RefuseError{Message: "not authorized"}
+		}
+		return nil
+	}))
+	m, err := sio.NewManager(srv.URL(), sio.WithAuth(map[string]string{"token": "ok"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := testCtx(t)
+	if _, err := m.Socket(ctx, "/"); err != nil {
+		t.Fatalf("socket with the Manager's auth: %v", err)
+	}
+	_, err = m.Socket(ctx, "/admin", sio.WithAuth(map[string]string{"token": "bad"}))
+	var ce *sio.ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("socket overriding the auth: %v, want a *ConnectError", err)
+	}
+}

@@ -162,8 +162,11 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 // server has accepted the socket. A refusal is returned as a *ConnectError.
 // ctx bounds connecting and joining (and so does WithConnectTimeout); it is
 // not kept.
+//
+// The socket options given to NewManager (such as WithAuth or WithRetries)
+// are the defaults of every socket; opts override them for this one.
 func (m *Manager) Socket(ctx context.Context, namespace string, opts ...SocketOption) (*Socket, error) {
-	scfg := defaultSocketConfig()
+	scfg := m.cfg.socket
 	for _, o := range opts {
 		o.applySocket(&scfg)
 	}
