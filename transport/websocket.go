@@ -60,6 +60,15 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 		return nil, fmt.Errorf("transport: unsupported URL scheme %q", u.Scheme)
 	}
 	hc, corked := corkingClient(cfg.HTTPClient)
+	if hc.CheckRedirect == nil {
+		// coder/websocket installs a CheckRedirect of its own that
+		// follows any number of redirects when the client has none:
+		// a redirect loop would go on until ctx ends. Keep net/http's
+		// default policy.
+		c := *hc
+		c.CheckRedirect = maxRedirects
+		hc = &c
+	}
 	c, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
 		HTTPClient: hc,
 		HTTPHeader: cfg.Header,
@@ -78,6 +87,14 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 		w.cork = corked()
 	}
 	return w, nil
+}
+
+// maxRedirects is net/http's default redirect policy: at most 10.
+func maxRedirects(_ *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
 }
 
 // refusal turns a failed handshake response into a *HandshakeError, or nil
@@ -115,8 +132,20 @@ func (w *webSocket) FrameSize(f packet.Frame) int {
 }
 
 func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
-	typ, data, err := w.c.Read(ctx)
+	// c.Read would io.ReadAll the message: see readAll for why not.
+	typ, r, err := w.c.Reader(ctx)
 	if err != nil {
+		return packet.Frame{}, w.wrap(err)
+	}
+	data, err := readAll(r)
+	if err != nil {
+		if errors.Is(err, websocket.ErrMessageTooBig) {
+			// coder/websocket has sent the close frame (1009). The
+			// server's could come only after the rest of the message,
+			// which is what the limit refuses to read: a close
+			// handshake would read it for 5 s. Cut the connection.
+			_ = w.c.CloseNow()
+		}
 		return packet.Frame{}, w.wrap(err)
 	}
 	binary := typ == websocket.MessageBinary
@@ -180,8 +209,12 @@ func (w *webSocket) Close() error {
 
 // wrap classifies a WebSocket error: a close frame from the server becomes
 // *CloseError (so that callers can tell "transport close" from "transport
-// error").
+// error"), and a message over the read limit matches ErrFrameTooLarge.
 func (w *webSocket) wrap(err error) error {
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		// Over Config.ReadLimit: the same error as over polling.
+		return fmt.Errorf("%w: %w", ErrFrameTooLarge, err)
+	}
 	if code := websocket.CloseStatus(err); code != -1 {
 		return &CloseError{Code: int(code), Err: err}
 	}

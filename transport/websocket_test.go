@@ -168,8 +168,8 @@ func TestWebSocketReadLimit(t *testing.T) {
 	cfg.ReadLimit = 10
 	c := dialWS(t, cfg, "")
 	wantFrame(t, readFrame(t, c), "4123456789", false)
-	if _, err := c.Read(context.Background()); err == nil {
-		t.Fatal("Read of a message over the limit succeeded")
+	if _, err := c.Read(context.Background()); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("Read of a message over the limit: %v, want ErrFrameTooLarge", err)
 	}
 }
 

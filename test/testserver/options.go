@@ -21,6 +21,7 @@ type options struct {
 	auth         func(namespace string, auth json.RawMessage) error
 	handler      Handler
 	requestHook  func(r *http.Request)
+	intercept    Interceptor  // see WithIntercept
 	transports   []string     // "polling", "websocket"
 	cookie       *http.Cookie // set on handshake responses; nil for none
 }

@@ -246,6 +246,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if hook := s.opts.requestHook; hook != nil {
 		hook(r)
 	}
+	if s.opts.intercept != nil && s.intercept(w, r) {
+		return
+	}
 	if !strings.HasPrefix(r.URL.Path, s.opts.path) {
 		http.NotFound(w, r)
 		return
