@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +45,8 @@ var ErrEIO3 = errors.New("transport: the server speaks Engine.IO v3")
 
 // ErrFrameTooLarge is returned by a polling Write, before anything is sent,
 // when one frame does not fit in a request body of the server's maxPayload,
-// and by a polling Read when a response body exceeds Config.ReadLimit.
+// and by Read when a frame exceeds Config.ReadLimit (a WebSocket message, or
+// a frame or the whole body of a polling response, see DialPolling).
 var ErrFrameTooLarge = errors.New("transport: frame too large")
 
 const (
@@ -123,8 +125,9 @@ var (
 //
 // The Conn learns the session id and maxPayload from the open packet: every
 // later request carries the sid, and Write splits a batch across POSTs so
-// that no body exceeds maxPayload. Config.ReadLimit bounds each response
-// body (32 MiB when it is not set). A Timeout on Config.HTTPClient must
+// that no body exceeds maxPayload. Config.ReadLimit bounds each frame of a
+// response (32 MiB when it is not set), and the whole body to that plus
+// 16 MiB; a body is refused as soon as it is seen to exceed either. A Timeout on Config.HTTPClient must
 // be longer than the server's pingInterval, which a poll may wait. The
 // returned Conn implements Pauser.
 //
@@ -367,23 +370,39 @@ func (p *polling) get(ctx context.Context) ([]byte, error) {
 // cannot be trusted to be complete.
 var ErrResent = errors.New("transport: poll was resent on a new connection; packets may be lost")
 
-// readBody reads a response body of at most readLimit bytes.
+// readBody reads a response body of at most readLimit bytes. Over v4, it
+// stops as soon as one record is longer than any frame within frameLimit
+// can take (a binary frame's base64 included), so that a body holding one
+// huge frame costs about frameLimit, not readLimit. A body of unknown length
+// is read in chunks (see readAll), so that one refused half-way costs what
+// was read.
 func (p *polling) readBody(resp *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > p.readLimit {
+	n := resp.ContentLength
+	if n > p.readLimit {
 		return nil, fmt.Errorf("%w: polling response of %d bytes exceeds the read limit of %d bytes",
 			ErrFrameTooLarge, n, p.readLimit)
-	} else if n > 0 {
-		buf.Grow(int(n) + 1) // +1: ReadFrom wants room to see EOF
 	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, p.readLimit+1))
+	var r io.Reader = &bodyLimiter{r: resp.Body, limit: p.readLimit}
+	if !p.v3 {
+		r = &recordLimiter{r: r, max: 1 + int64(base64.StdEncoding.EncodedLen(int(min(p.frameLimit, math.MaxInt/2))))}
+	}
+	var body []byte
+	var err error
+	if n > 0 {
+		var buf bytes.Buffer
+		buf.Grow(int(n) + 1) // +1: ReadFrom wants room to see EOF
+		_, err = buf.ReadFrom(r)
+		body = buf.Bytes()
+	} else {
+		body, err = readAll(r)
+	}
+	if errors.Is(err, ErrFrameTooLarge) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, p.requestError("GET", err)
 	}
-	if int64(buf.Len()) > p.readLimit {
-		return nil, fmt.Errorf("%w: polling response exceeds the read limit of %d bytes", ErrFrameTooLarge, p.readLimit)
-	}
-	return buf.Bytes(), nil
+	return body, nil
 }
 
 // Write sends frames in order, in as few sequential POSTs as maxPayload

@@ -58,8 +58,9 @@ type Config struct {
 	// Transport, TLS settings and cookie Jar apply.
 	HTTPClient *http.Client
 	// ReadLimit bounds the size of one frame read from the server. Over
-	// long-polling it bounds one response body, which may hold several
-	// frames (binary ones in base64); zero or less means 32 MiB there.
+	// long-polling it bounds each frame of a response body, which may hold
+	// several (binary ones in base64), and the body to the limit plus
+	// 16 MiB; zero or less means 32 MiB there.
 	ReadLimit int64
 	// EIO is the Engine.IO protocol version to speak: 0 or 4 for v4
 	// (socket.io 3.x and 4.x servers), 3 for v3 (socket.io 2.x servers, or
