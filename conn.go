@@ -193,15 +193,7 @@ func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool
 	if err == nil && t == WebSocket && tc.EIO == 4 && open.MaxPayload == 0 && peek {
 		// No maxPayload: Socket.IO 3.x (v4) or 2.x (v3, which ignored
 		// EIO=4). Only 2.x sends a CONNECT nobody asked for, at once.
-		var peeked transport.Conn
-		peeked, err = peekV3(ctx, tr)
-		if errors.Is(err, errPeekedV4) {
-			tr.Close()
-			return handshake(ctx, t, tc, false)
-		}
-		if peeked != nil {
-			tr = peeked
-		}
+		tr, err = peekV3(ctx, tr)
 	}
 	if err != nil {
 		tr.Close()
@@ -210,43 +202,74 @@ func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool
 	return tr, open, nil
 }
 
-// peekV3 reads what follows an open packet without maxPayload for a short
-// while: a CONNECT means a v3 server (errOpenV3); anything else is kept for
-// the connection's reader.
+// peekV3 waits a short while for what follows an open packet without
+// maxPayload: a CONNECT means a v3 server (errOpenV3). Otherwise the server
+// speaks v4 and tr comes back wrapped in a readAhead that hands the frame,
+// or the read still pending, to the connection's reader: the read is never
+// cancelled, since cancelling a WebSocket read closes the WebSocket.
 func peekV3(ctx context.Context, tr transport.Conn) (transport.Conn, error) {
-	pctx, cancel := context.WithTimeout(ctx, v3Peek)
-	defer cancel()
-	f, err := tr.Read(pctx)
-	switch {
-	case err != nil && pctx.Err() != nil && ctx.Err() == nil:
-		// Nothing came: a v4 server. The read's cancellation closed the
-		// WebSocket, though, so this session is gone: start another,
-		// now known to be v4.
-		return nil, errPeekedV4
-	case err != nil:
-		return tr, err
-	case f.Type() == packet.FrameMessage && string(f.Payload()) == "0":
-		return tr, errOpenV3
+	ra := newReadAhead(tr)
+	timer := time.NewTimer(v3Peek)
+	defer timer.Stop()
+	select {
+	case r := <-ra.res:
+		switch {
+		case r.err != nil:
+			return ra, r.err
+		case r.f.Type() == packet.FrameMessage && string(r.f.Payload()) == "0":
+			return ra, errOpenV3
+		}
+		ra.res <- r // for the reader
+	case <-timer.C:
+	case <-ctx.Done():
+		return ra, ctx.Err()
 	}
-	return &pushback{Conn: tr, f: &f}, nil
+	return ra, nil
 }
 
-// errPeekedV4 asks the caller to dial again: the peek found a v4 server
-// but cost the session.
-var errPeekedV4 = errors.New("sio: v4 server without maxPayload")
-
-// pushback returns one frame read ahead before reading on.
-type pushback struct {
+// readAhead is a transport whose first frame is read by a goroutine of its
+// own, started before the connection's reader exists. The reader takes that
+// frame first; Close ends the goroutine and waits for it.
+type readAhead struct {
 	transport.Conn
-	f *packet.Frame
+	res  chan readResult // the first read's result, buffered
+	done chan struct{}   // closed when the goroutine has returned
+	took bool            // the reader has taken the first result
 }
 
-func (p *pushback) Read(ctx context.Context) (packet.Frame, error) {
-	if f := p.f; f != nil {
-		p.f = nil
-		return *f, nil
+type readResult struct {
+	f   packet.Frame
+	err error
+}
+
+func newReadAhead(tr transport.Conn) *readAhead {
+	ra := &readAhead{Conn: tr, res: make(chan readResult, 1), done: make(chan struct{})}
+	go func() {
+		defer close(ra.done)
+		f, err := tr.Read(context.Background()) // ended by Close at the latest
+		ra.res <- readResult{f, err}
+	}()
+	return ra
+}
+
+func (ra *readAhead) Read(ctx context.Context) (packet.Frame, error) {
+	if ra.took {
+		return ra.Conn.Read(ctx)
 	}
-	return p.Conn.Read(ctx)
+	select {
+	case r := <-ra.res:
+		ra.took = true
+		return r.f, r.err
+	case <-ctx.Done():
+		return packet.Frame{}, ctx.Err()
+	}
+}
+
+// Close closes the transport and waits for the read ahead to return.
+func (ra *readAhead) Close() error {
+	err := ra.Conn.Close()
+	<-ra.done
+	return err
 }
 
 // readOpen reads and checks the open packet that starts a session.
