@@ -2,12 +2,14 @@ package interop_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/test/nodeserver"
 )
 
 func TestReservedEventNames(t *testing.T) {
@@ -42,32 +44,48 @@ func TestReservedEventNames(t *testing.T) {
 // a larger message is refused by Emit and the connection stays usable.
 // Over polling, an attachment travels as "b" + base64, so the largest one
 // that fits is 747 bytes (1 + 4·249 = 997).
+//
+// A socket.io 3.x server announces no maxPayload, so the client assumes
+// engine.io's default, 1e6 bytes. Against 3.x the same checks run at that
+// limit, on a server left at its default maxHttpBufferSize (1e6: the largest
+// attachment over polling is then 749997 bytes, 1 + 4·249999), and a server
+// set below the default shows what the client cannot know: see
+// testUnannouncedLimit.
 func TestPayloadTooLarge(t *testing.T) {
 	t.Parallel()
+	limit, maxPollingAtt := 1000, 747
 	srv := startServer(t, "--max-http-buffer-size", "1000")
+	var unannounced *nodeserver.Server // 3.x: a limit the client cannot know
+	if legacy3() {
+		limit, maxPollingAtt = 1e6, 749997
+		unannounced, srv = srv, startServer(t)
+	}
 	forTransports(t, func(t *testing.T, tr transportCase) {
 		ctx := testContext(t)
+		if unannounced != nil {
+			testUnannouncedLimit(t, ctx, unannounced, tr)
+		}
 		s := dial(t, ctx, srv.URL(), tr.opts...)
 		engineID := settle(t, ctx, s, tr).EngineID
-		maxAtt := 1000
+		maxAtt := limit
 		if tr.final == "polling" {
-			maxAtt = 747
+			maxAtt = maxPollingAtt
 		}
 
 		// 42["echo","<n × x>"] is n+13 bytes.
 		const overhead = len(`42["echo",""]`)
-		tooBig := strings.Repeat("x", 2000)
+		tooBig := strings.Repeat("x", 2*limit)
 		if err := s.Emit(ctx, "echo", tooBig); !errors.Is(err, sio.ErrPayloadTooLarge) {
-			t.Fatalf("Emit of 2000 bytes = %v, want ErrPayloadTooLarge", err)
+			t.Fatalf("Emit of %d bytes = %v, want ErrPayloadTooLarge", len(tooBig), err)
 		}
 		if f, err := s.EmitWithAck(ctx, "ack", tooBig); !errors.Is(err, sio.ErrPayloadTooLarge) || f != nil {
-			t.Fatalf("EmitWithAck of 2000 bytes = %v, %v; want ErrPayloadTooLarge", f, err)
+			t.Fatalf("EmitWithAck of %d bytes = %v, %v; want ErrPayloadTooLarge", len(tooBig), f, err)
 		}
-		if err := s.Emit(ctx, "echo", bytes.Repeat([]byte{7}, 2000)); !errors.Is(err, sio.ErrPayloadTooLarge) {
-			t.Fatalf("Emit of a 2000-byte attachment = %v, want ErrPayloadTooLarge", err)
+		if err := s.Emit(ctx, "echo", bytes.Repeat([]byte{7}, 2*limit)); !errors.Is(err, sio.ErrPayloadTooLarge) {
+			t.Fatalf("Emit of a %d-byte attachment = %v, want ErrPayloadTooLarge", 2*limit, err)
 		}
-		if err := s.Emit(ctx, "echo", strings.Repeat("x", 1000-overhead+1)); !errors.Is(err, sio.ErrPayloadTooLarge) {
-			t.Errorf("Emit of a 1001-byte message = %v, want ErrPayloadTooLarge", err)
+		if err := s.Emit(ctx, "echo", strings.Repeat("x", limit-overhead+1)); !errors.Is(err, sio.ErrPayloadTooLarge) {
+			t.Errorf("Emit of a %d-byte message = %v, want ErrPayloadTooLarge", limit+1, err)
 		}
 		if err := s.Emit(ctx, "echo", bytes.Repeat([]byte{7}, maxAtt+1)); !errors.Is(err, sio.ErrPayloadTooLarge) {
 			t.Errorf("Emit of a %d-byte attachment = %v, want ErrPayloadTooLarge", maxAtt+1, err)
@@ -79,7 +97,7 @@ func TestPayloadTooLarge(t *testing.T) {
 		}
 		echo(t, ctx, s, "small")
 		// Exactly maxPayload bytes is allowed.
-		echo(t, ctx, s, strings.Repeat("y", 1000-overhead))
+		echo(t, ctx, s, strings.Repeat("y", limit-overhead))
 		att := bytes.Repeat([]byte{5}, maxAtt)
 		if err := s.Emit(ctx, "echo", att); err != nil {
 			t.Fatalf("Emit of a %d-byte attachment: %v", maxAtt, err)
@@ -95,17 +113,51 @@ func TestPayloadTooLarge(t *testing.T) {
 	})
 }
 
+// testUnannouncedLimit: a socket.io 3.x server whose maxHttpBufferSize
+// (1000) is below the default does not say so, so Emit lets a 2000-byte
+// message through; the server drops the connection on it (WebSocket: closes
+// it; polling: cuts the POST) without delivering it, and the socket joins
+// again on a new connection.
+func testUnannouncedLimit(t *testing.T, ctx context.Context, srv *nodeserver.Server, tr transportCase) {
+	t.Helper()
+	s := dial(t, ctx, srv.URL(), tr.with(fastReconnect(0))...)
+	engineID := settle(t, ctx, s, tr).EngineID
+	if err := s.Emit(ctx, "echo", strings.Repeat("x", 2000)); err != nil {
+		t.Fatalf("Emit of 2000 bytes to a server announcing no maxPayload = %v, want it sent", err)
+	}
+	ev := nextEvent(t, ctx, s)
+	if ev.Type != sio.EventDisconnect || !(errors.Is(ev.Err, sio.ErrTransportError) || errors.Is(ev.Err, sio.ErrTransportClose)) {
+		t.Fatalf("after a message over the unannounced limit: got %s, want EventDisconnect(transport error or close)", describe(ev))
+	}
+	if ev := nextEvent(t, ctx, s); ev.Type != sio.EventConnect {
+		t.Fatalf("after the disconnect: got %s, want EventConnect", describe(ev))
+	}
+	echo(t, ctx, s, "after") // the oversized echo never came back
+	if inf := info(t, ctx, s); inf.EngineID == engineID {
+		t.Errorf("still on engine %q after the server dropped it", engineID)
+	}
+	s.Close()
+}
+
 // Over polling, a burst of messages that together exceed maxPayload is
 // split across POSTs (one oversized body would be refused with HTTP 413 and
 // the session closed).
+//
+// Against socket.io 3.x, which announces no maxPayload, the client splits at
+// the default it assumes, 1e6: a server left at that default, and a burst of
+// 300 × 10 kB.
 func TestPollingSplitsBatches(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, "--max-http-buffer-size", "1000")
+	size, args := 200, []string{"--max-http-buffer-size", "1000"}
+	if legacy3() {
+		size, args = 10_000, nil
+	}
+	srv := startServer(t, args...)
 	ctx := testContext(t)
 	s := dial(t, ctx, srv.URL()+"/chat", sio.WithTransports(sio.Polling))
 	engineID := info(t, ctx, s).EngineID
 	const n = 300
-	payload := strings.Repeat("p", 200)
+	payload := strings.Repeat("p", size)
 	errc := make(chan error, 1)
 	go func() {
 		for i := range n {
@@ -133,18 +185,24 @@ func TestPollingSplitsBatches(t *testing.T) {
 }
 
 // Multi-byte characters count as their UTF-8 bytes, as the server counts.
+// Against socket.io 3.x the limit is the 1e6 the client assumes, on a server
+// left at that default.
 func TestPayloadTooLargeUTF8(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, "--max-http-buffer-size", "1000")
+	limit, args := 1000, []string{"--max-http-buffer-size", "1000"}
+	if legacy3() {
+		limit, args = 1e6, nil
+	}
+	srv := startServer(t, args...)
 	ctx := testContext(t)
 	s := dial(t, ctx, srv.URL()+"/admin")
 	// 42/admin,["echo","…"]: 21 bytes of overhead; "é" is 2 bytes.
 	const overhead = len(`42/admin,["echo",""]`)
-	over := strings.Repeat("é", (1000-overhead)/2+1)
+	over := strings.Repeat("é", (limit-overhead)/2+1)
 	if err := s.Emit(ctx, "echo", over); !errors.Is(err, sio.ErrPayloadTooLarge) {
 		t.Fatalf("Emit of %d bytes = %v, want ErrPayloadTooLarge", len(over)+overhead, err)
 	}
-	fits := strings.Repeat("é", (1000-overhead)/2)
+	fits := strings.Repeat("é", (limit-overhead)/2)
 	echo(t, ctx, s, fits)
 }
 

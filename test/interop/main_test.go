@@ -6,6 +6,11 @@
 //	npm ci --prefix test/node
 //	go test -race -count=1 ./test/interop/
 //
+// SIO_INTEROP_SERVER=3 runs the suite against socket.io 3.1 instead (after
+// npm ci --prefix test/node/legacy/v3). Where 3.x behaves differently (it
+// has no connection state recovery and announces no maxPayload), a test
+// asserts what 3.x does instead; see legacy3.
+//
 // Tests that are about the data path run over every transport (subtests
 // websocket, polling and upgrade, the client's default). The others use the
 // client's default transports; SIO_INTEROP_TRANSPORT=websocket or =polling
@@ -13,6 +18,7 @@
 package interop_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,13 +60,22 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// startServer starts one server.js for this test with the given flags.
-//
-// SIO_INTEROP_SERVER=3 runs the suite against socket.io 3.1 instead of 4.8
-// (tests of 4.x-only features then name themselves and fail).
+// serverVersion is the socket.io major version the suite runs against:
+// SIO_INTEROP_SERVER=3 runs it against socket.io 3.1 instead of 4.8.
+func serverVersion() string {
+	return cmp.Or(os.Getenv("SIO_INTEROP_SERVER"), nodeserver.DefaultVersion)
+}
+
+// legacy3 reports whether the suite runs against socket.io 3.x. The tests
+// of what 3.x does differently (no connection state recovery, no maxPayload
+// in the open packet) then assert what 3.x does instead.
+func legacy3() bool { return serverVersion() == "3" }
+
+// startServer starts one server.js for this test with the given flags, of
+// the version serverVersion says.
 func startServer(t *testing.T, args ...string) *nodeserver.Server {
 	t.Helper()
-	return nodeserver.Start(t, nodeserver.WithVersion(os.Getenv("SIO_INTEROP_SERVER")), nodeserver.WithArgs(args...))
+	return nodeserver.Start(t, nodeserver.WithVersion(serverVersion()), nodeserver.WithArgs(args...))
 }
 
 // dial opens a socket (closed when the test ends) and checks that the first

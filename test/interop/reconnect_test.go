@@ -392,8 +392,15 @@ func TestAckTimeoutRetries(t *testing.T) {
 // Connection state recovery (server --recovery): the socket keeps its id,
 // EventConnect says Recovered, and the events the server emitted while the
 // client was away are replayed, in order, exactly once.
+//
+// Against socket.io 3.x, which has no connection state recovery (its peer
+// refuses --recovery), see testNoRecovery.
 func TestRecovery(t *testing.T) {
 	t.Parallel()
+	if legacy3() {
+		testNoRecovery(t)
+		return
+	}
 	srv := startServer(t, "--recovery")
 	forTransports(t, func(t *testing.T, tr transportCase) {
 		ctx := testContext(t)
@@ -443,6 +450,88 @@ func TestRecovery(t *testing.T) {
 		inf := info(t, ctx, s)
 		if inf.ID != id || !inf.Recovered {
 			t.Errorf("server: id %q recovered %v, want %q true", inf.ID, inf.Recovered, id)
+		}
+	})
+}
+
+// testNoRecovery is TestRecovery against a socket.io 3.x server: it sends no
+// pid in its CONNECT, so there is no session to recover. After the transport
+// is dropped the socket joins again as a new socket: a new id, EventConnect
+// without Recovered, no longer in the room (rooms belong to the old socket),
+// and the ticks broadcast while it was away are not replayed. An observer in
+// the same room, which stays connected, tells when the broadcast is over.
+func testNoRecovery(t *testing.T) {
+	srv := startServer(t)
+	forTransports(t, func(t *testing.T, tr transportCase) {
+		ctx := testContext(t)
+		room := "room-" + tr.name
+		s := dial(t, ctx, srv.URL()+"/chat", tr.with(fastReconnect(0))...)
+		observer := dial(t, ctx, srv.URL()+"/chat", tr.opts...)
+		id := s.ID()
+		call(t, ctx, s, "join", room)
+		call(t, ctx, observer, "join", room)
+		echo(t, ctx, s, "first")
+
+		const count = 20
+		call(t, ctx, s, "broadcast", room, count, 25)
+		if err := s.Emit(ctx, "close-transport"); err != nil {
+			t.Fatal(err)
+		}
+		// Before the drop, a prefix of the ticks, in order; then the
+		// disconnect and a connect that is not a recovery.
+		before := 0
+	drop:
+		for {
+			ev := nextEvent(t, ctx, s)
+			switch {
+			case ev.Type == sio.EventMessage && ev.Name == "tick":
+				var n int
+				if err := ev.Args.Decode(&n); err != nil || n != before {
+					t.Fatalf("tick %s, want %d (lost, duplicated or reordered)", ev.Args.String(), before)
+				}
+				before++
+			case ev.Type == sio.EventDisconnect:
+				if !errors.Is(ev.Err, sio.ErrTransportClose) {
+					t.Fatalf("disconnect: %v", ev.Err)
+				}
+				break drop
+			default:
+				t.Fatalf("unexpected %s before the disconnect (next tick %d)", describe(ev), before)
+			}
+		}
+		ev := nextEvent(t, ctx, s)
+		if ev.Type != sio.EventConnect {
+			t.Fatalf("after the disconnect: got %s, want EventConnect", describe(ev))
+		}
+		if ev.Recovered {
+			t.Errorf("EventConnect.Recovered against socket.io 3.x, which cannot recover")
+		}
+		if s.ID() == "" || s.ID() == id {
+			t.Errorf("id after joining again = %q, want a new one (was %q)", s.ID(), id)
+		}
+		if before >= count {
+			t.Fatalf("all %d ticks arrived before the transport was dropped: nothing was missed", before)
+		}
+
+		// The observer gets the whole broadcast: it is over.
+		for i := range count {
+			ev := nextMessage(t, ctx, observer, "tick")
+			var n int
+			if err := ev.Args.Decode(&n); err != nil || n != i {
+				t.Fatalf("observer: tick %s, want %d", ev.Args.String(), i)
+			}
+		}
+		done := nextMessage(t, ctx, observer, "broadcast-done")
+		if n := 0; done.Args.Decode(&n) != nil || n != count {
+			t.Errorf("observer: broadcast-done %s", done.Args.String())
+		}
+		// Nothing of it reached s after the drop: the ticks it missed
+		// (from before on) are not replayed, nor did it get the later ones
+		// or broadcast-done. The echo is the next event.
+		echo(t, ctx, s, "after")
+		inf := info(t, ctx, s)
+		if inf.ID != s.ID() || inf.Recovered {
+			t.Errorf("server: id %q recovered %v, want %q false", inf.ID, inf.Recovered, s.ID())
 		}
 	})
 }
