@@ -60,8 +60,12 @@ type outgoing struct {
 //
 // They run under one errgroup, created for this connection and never reused:
 // when one fails, the group's context is cancelled, the transport is
-// closed, and the others return. The first error is the connection's error.
+// aborted, and the others return. The first error is the connection's error.
 // The last goroutine out reports the end to the handler.
+//
+// Transport reads and writes get no context to watch (with one, the
+// WebSocket library registers with it and unregisters on every frame):
+// aborting the transports is what ends a call in flight.
 //
 // Methods may be called from any goroutine.
 type engineConn struct {
@@ -94,6 +98,9 @@ type engineConn struct {
 	switchWriter   chan transport.Conn
 	writerSwitched chan struct{}
 	switchReader   chan transport.Conn
+
+	abortMu sync.Mutex
+	inUse   []transport.Conn // the transports fail aborts: the first, and an upgrade's once handed over
 
 	closing atomic.Bool // the writer is closing the transport on purpose
 	running atomic.Int32
@@ -272,6 +279,12 @@ func (ra *readAhead) Close() error {
 	return err
 }
 
+// Abort aborts the transport and waits for the read ahead to return.
+func (ra *readAhead) Abort() {
+	ra.Conn.Abort()
+	<-ra.done
+}
+
 // readOpen reads and checks the open packet that starts a session.
 func readOpen(ctx context.Context, tr transport.Conn) (packet.Open, error) {
 	f, err := tr.Read(ctx)
@@ -303,6 +316,7 @@ func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, de
 		pong:       make(chan struct{}, 1),
 		ping:       make(chan struct{}, 1),
 		pinged:     make(chan struct{}, 1),
+		inUse:      []transport.Conn{tr},
 		done:       make(chan struct{}),
 	}
 	queue, batch := writeQueueLen, maxBatch
@@ -353,15 +367,30 @@ func (c *engineConn) fail(err error) {
 	c.errOnce.Do(func() {
 		c.err = err
 		c.cancel(err)
-		// Cancelling the context unblocks a reader or writer in the middle
-		// of a transport call.
+		c.abortMu.Lock()
+		defer c.abortMu.Unlock()
+		for _, tr := range c.inUse {
+			tr.Abort() // ends a read or write in flight
+		}
 	})
+}
+
+// adopt adds tr to the transports that fail aborts, and reports false,
+// adding nothing, when the connection has failed already.
+func (c *engineConn) adopt(tr transport.Conn) bool {
+	c.abortMu.Lock()
+	defer c.abortMu.Unlock()
+	if c.ctx.Err() != nil { // fail cancels before it takes abortMu
+		return false
+	}
+	c.inUse = append(c.inUse, tr)
+	return true
 }
 
 // readLoop is the reader goroutine.
 func (c *engineConn) readLoop() error {
 	for {
-		f, err := c.rtr.Read(c.ctx)
+		f, err := c.rtr.Read(context.Background())
 		if errors.Is(err, transport.ErrPaused) {
 			// Polling paused for the upgrade: wait for the WebSocket.
 			close(c.readerPaused)
@@ -477,7 +506,7 @@ func (c *engineConn) writeLoop() error {
 				break drain
 			}
 		}
-		if err := c.wtr.Write(c.ctx, batch); err != nil {
+		if err := c.wtr.Write(context.Background(), batch); err != nil {
 			return c.writeError(err)
 		}
 		clear(batch) // drop references to written payloads
@@ -496,7 +525,7 @@ func appendMessage(batch []packet.Frame, m packet.Message) []packet.Frame {
 // way, and ends the connection as closed by the client.
 func (c *engineConn) closeGracefully(batch []packet.Frame) error {
 	if len(batch) > 0 {
-		if err := c.wtr.Write(c.ctx, batch); err != nil {
+		if err := c.wtr.Write(context.Background(), batch); err != nil {
 			return c.writeError(err)
 		}
 	}
@@ -511,16 +540,17 @@ func (c *engineConn) closeGracefully(batch []packet.Frame) error {
 // before has gone out on polling; the upgrade packet goes on the WebSocket,
 // and so does everything after it.
 func (c *engineConn) switchTo(ws transport.Conn) error {
-	if err := ws.Write(c.ctx, []packet.Frame{packet.TextFrame(packet.FrameUpgrade, "")}); err != nil {
+	if err := ws.Write(context.Background(), []packet.Frame{packet.TextFrame(packet.FrameUpgrade, "")}); err != nil {
 		ws.Close()
 		return c.writeError(err)
 	}
 	old := c.wtr
 	c.wtr = ws
 	c.cur.Store(&transportRef{ws})
-	if p, ok := old.(transport.Pauser); ok {
-		p.Release() // the session lives on over the WebSocket
-	}
+	old.Abort() // the session lives on over the WebSocket
+	c.abortMu.Lock()
+	c.inUse = slices.DeleteFunc(c.inUse, func(tr transport.Conn) bool { return tr == old })
+	c.abortMu.Unlock()
 	close(c.writerSwitched)
 	return nil
 }
@@ -719,6 +749,10 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 			return nil // the connection is ending anyway
 		}
 		return fmt.Errorf("%w: upgrade: the pending poll did not return in %v", ErrTransportError, upgradeTimeout)
+	}
+	if !c.adopt(ws) {
+		ws.Abort()
+		return nil // the connection is ending anyway
 	}
 	c.switchWriter <- ws // buffered; the writer owns ws from here
 	select {

@@ -153,7 +153,7 @@ func TestNodeEIO3(t *testing.T) {
 				}
 			}
 			writeFrames(t, ws, packet.TextFrame(packet.FrameUpgrade, ""))
-			c.(Pauser).Release()
+			c.Abort()
 			c = ws
 
 			// Binary both ways with the leading type byte.

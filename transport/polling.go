@@ -28,10 +28,6 @@ type Pauser interface {
 	// close the session. Pause may be called from any goroutine; it cannot
 	// be undone.
 	Pause()
-	// Release drops the transport once the upgrade is complete, without
-	// telling the server anything (the session lives on over the new
-	// transport), where Close would end the session.
-	Release()
 }
 
 // ErrPaused is returned by Read on a paused transport (see Pauser).
@@ -558,9 +554,8 @@ func (p *polling) Close() error {
 	return nil
 }
 
-// Release implements Pauser: it aborts whatever is in flight and sends
-// nothing.
-func (p *polling) Release() {
+// Abort aborts whatever is in flight and sends nothing.
+func (p *polling) Abort() {
 	p.closeOnce.Do(func() {
 		p.closing.Store(true)
 		p.cancel()

@@ -671,12 +671,12 @@ func TestPollingPause(t *testing.T) {
 		if r := s.nextPost(t); r.Body != "4y" {
 			t.Fatalf("POST %q", r.Body)
 		}
-		// Releasing it after the upgrade tells the server nothing: the
+		// Aborting it after the upgrade tells the server nothing: the
 		// session lives on over the new transport.
-		c.(Pauser).Release()
+		c.Abort()
 		s.noPost(t)
 		if _, err := c.Read(ctx); err == nil {
-			t.Fatal("Read after Release succeeded")
+			t.Fatal("Read after Abort succeeded")
 		}
 	})
 	t.Run("before polling", func(t *testing.T) {

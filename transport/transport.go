@@ -37,8 +37,16 @@ type Conn interface {
 	// Write sends frames in order. A transport may put several frames in one
 	// request (polling) or send each as its own message (WebSocket).
 	Write(ctx context.Context, frames []packet.Frame) error
-	// Close ends the connection without further frames. It is idempotent.
+	// Close ends the connection without further frames, politely (a
+	// WebSocket close handshake; an Engine.IO close packet over polling).
+	// It is idempotent.
 	Close() error
+	// Abort ends the connection at once and sends nothing: pending and
+	// later Read and Write calls return an error. Over polling the server
+	// is not told, so an upgrade can drop the polling transport while the
+	// session lives on over WebSocket. It is idempotent, and may follow or
+	// race Close.
+	Abort()
 	// FrameSize returns the bytes f takes on this transport, to check it
 	// against the server's maxPayload before sending.
 	FrameSize(f packet.Frame) int

@@ -207,6 +207,9 @@ func (w *webSocket) Close() error {
 	return err
 }
 
+// Abort closes the TCP connection without a close handshake.
+func (w *webSocket) Abort() { _ = w.c.CloseNow() }
+
 // wrap classifies a WebSocket error: a close frame from the server becomes
 // *CloseError (so that callers can tell "transport close" from "transport
 // error"), and a message over the read limit matches ErrFrameTooLarge.
