@@ -335,12 +335,21 @@ func (p *polling) get(ctx context.Context) ([]byte, error) {
 	defer done()
 	// net/http silently sends a GET again on a new connection when a reused
 	// one fails before the response: the packets the server had written
-	// to the dead connection would be lost without a trace. Count how often
-	// the request was written, and treat a second time as a failure (a
-	// resend of a request that never left is harmless).
-	var conns atomic.Int32
+	// to the dead connection would be lost without a trace. A request
+	// written while an earlier one had no answer is such a resend (a
+	// redirect follows an answer; a resend of a request that never left is
+	// harmless): abort it at once, since the server, its packets gone, may
+	// answer the resent poll only a ping interval later.
+	var unanswered atomic.Bool
+	ctx, resent := context.WithCancelCause(ctx)
+	defer resent(nil)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { conns.Add(1) },
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil && unanswered.Swap(true) {
+				resent(ErrResent)
+			}
+		},
+		GotFirstResponseByte: func() { unanswered.Store(false) },
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	if err != nil {
@@ -348,13 +357,16 @@ func (p *polling) get(ctx context.Context) ([]byte, error) {
 	}
 	p.setHeader(req)
 	resp, err := p.client.Do(req)
+	if errors.Is(context.Cause(ctx), ErrResent) {
+		if err == nil {
+			closeBody(resp)
+		}
+		return nil, p.requestError("GET", ErrResent)
+	}
 	if err != nil {
 		return nil, p.requestError("GET", err)
 	}
 	defer closeBody(resp)
-	if conns.Load() > 1 {
-		return nil, p.requestError("GET", ErrResent)
-	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, p.statusError(resp)
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1051,4 +1052,58 @@ func TestPollingNodeSplit(t *testing.T) {
 	}
 	writeFrames(t, c, packet.TextFrame(packet.FrameMessage, `2["echo","still here"]`))
 	wantFrame(t, readMessage(t, c), `42["echo","still here"]`, false)
+}
+
+// A poll whose connection dies after the server read it, before any answer:
+// net/http sends it again on a new connection, and the server may have
+// answered the first one (the packets are then lost). Read reports
+// ErrResent at once, not when the second poll is answered, which can take a
+// whole ping interval.
+func TestPollResentFailsAtOnce(t *testing.T) {
+	done := make(chan struct{})
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("sid") == "" {
+			io.WriteString(w, openBody(1000000))
+			return
+		}
+		if polls.Add(1) == 1 {
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				c.Close()
+			}
+			return
+		}
+		select { // the poll sent again: nothing to say for a long while
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer srv.Close()
+	defer close(done)
+	u, _ := url.Parse(srv.URL + "/engine.io/")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := DialPolling(ctx, Config{URL: u, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	for {
+		_, err = c.Read(ctx)
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, ErrResent) {
+		t.Fatalf("Read = %v after %v, want ErrResent", err, time.Since(start))
+	}
+	if polls.Load() == 0 {
+		t.Fatal("no poll reached the server")
+	}
+	// A functional bound: without the fix the Read waits for ctx (10 s).
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("ErrResent after %v", d)
+	}
 }
