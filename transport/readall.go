@@ -19,31 +19,35 @@ const (
 // neither the doubling of a growing buffer nor io.ReadAll's final copy,
 // which together made a frame refused at a limit of 32 MiB cost 64 to
 // 128 MiB. A result that fits in the first chunk is returned without a copy.
+// Only io.EOF ends r: any other error, io.ErrUnexpectedEOF from a body cut
+// short included, is returned.
 func readAll(r io.Reader) ([]byte, error) {
 	var chunks [][]byte
-	total, size := 0, firstChunk
+	buf := make([]byte, 0, firstChunk)
+	total := 0
 	for {
-		buf := make([]byte, size)
-		n, err := io.ReadFull(r, buf)
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
 		total += n
-		switch err {
-		case nil:
-			chunks = append(chunks, buf)
-			size = min(2*size, maxChunk)
-			continue
-		case io.EOF, io.ErrUnexpectedEOF:
-		default:
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			return nil, err
 		}
-		if len(chunks) == 0 {
-			return buf[:n], nil
+		if len(buf) == cap(buf) {
+			chunks = append(chunks, buf)
+			buf = make([]byte, 0, min(2*cap(buf), maxChunk))
 		}
-		out := make([]byte, 0, total)
-		for _, c := range chunks {
-			out = append(out, c...)
-		}
-		return append(out, buf[:n]...), nil
 	}
+	if len(chunks) == 0 {
+		return buf, nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return append(out, buf...), nil
 }
 
 // recordLimiter fails a read of an Engine.IO v4 polling body as soon as one

@@ -28,6 +28,14 @@ func TestReadAll(t *testing.T) {
 	if !errors.Is(err, boom) || got != nil {
 		t.Fatalf("failing reader: %d bytes, %v", len(got), err)
 	}
+	// A body cut short (a gzip stream, or one shorter than its
+	// Content-Length) is an error, not a short result.
+	for _, n := range []int{10, firstChunk, 5000} {
+		got, err = readAll(io.MultiReader(bytes.NewReader(make([]byte, n)), iotest.ErrReader(io.ErrUnexpectedEOF)))
+		if !errors.Is(err, io.ErrUnexpectedEOF) || got != nil {
+			t.Fatalf("body cut short after %d bytes: %d bytes, %v", n, len(got), err)
+		}
+	}
 }
 
 func TestRecordLimiter(t *testing.T) {
