@@ -367,15 +367,19 @@ func (m *Manager) handleMessage(c *engineConn, f packet.Frame) error {
 	}
 	m.mu.Lock()
 	s := m.sockets[p.Namespace]
-	if s == nil && c.eio == 3 && p.Type == packet.Connect && p.Namespace == "/" {
-		// A Socket.IO 2.x server joins the main namespace by itself:
-		// remember it for a socket of "/" that joins later. Under m.mu,
-		// so that such a socket either is found here or sees the flag.
+	implicit := c.eio == 3 && p.Type == packet.Connect && p.Namespace == "/"
+	if implicit {
+		// A Socket.IO 2.x server joins the main namespace by itself, as
+		// soon as the connection opens: remember it for the socket of "/",
+		// which may not be joining on c yet (it may not exist, or wait to
+		// be rejoined after a reconnection) and then takes the flag in
+		// sendConnect. Under m.mu, which rootJoined takes too.
 		c.rootJoined.Store(true)
-		m.mu.Unlock()
-		return nil
 	}
 	m.mu.Unlock()
+	if s == nil && implicit {
+		return nil
+	}
 	if s == nil {
 		if p.Type == packet.Connect {
 			// A join this client gave up on (its context ended) was

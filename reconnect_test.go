@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/test/testserver"
@@ -471,6 +475,87 @@ func TestRetriesAcrossReconnect(t *testing.T) {
 		var got int
 		if err != nil || r.Decode(&got) != nil || got != f.want {
 			t.Fatalf("emit %d: %v %v", f.want, r, err)
+		}
+	}
+}
+
+// A Socket.IO 2.x server (Engine.IO v3) joins "/" by itself the moment a
+// connection opens, often before the Manager's reconnection has got to
+// rejoining the socket of "/" (it rejoins the sockets one at a time, in no
+// set order, waiting for each answer): that CONNECT still completes the
+// rejoin. The peer is a minimal v3 WebSocket session: open and "40" at
+// once, then pongs, "40/admin" answered, acks that echo, and "drop", which
+// drops the connection. Eight drops: one in which "/admin" is rejoined
+// first is all but certain.
+func TestV3RootRejoinedAfterReconnect(t *testing.T) {
+	var sessions atomic.Int32
+	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("EIO") != "3" || r.URL.Query().Get("transport") != "websocket" {
+			return false
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return true
+		}
+		defer c.CloseNow()
+		open := fmt.Sprintf(`0{"sid":"v3-%d","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`, sessions.Add(1))
+		for _, msg := range []string{open, "40"} {
+			if c.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+				return true
+			}
+		}
+		for {
+			_, msg, err := c.Read(ctx)
+			if err != nil {
+				return true
+			}
+			reply := ""
+			switch s := string(msg); {
+			case s == "2":
+				reply = "3"
+			case s == "40/admin,":
+				reply = s
+			case s == `42["drop"]`:
+				return true
+			case strings.HasPrefix(s, "42"): // 42<id>["ack",x] -> 43<id>[x]
+				id, rest, _ := strings.Cut(s[2:], `["ack",`)
+				reply = "43" + id + "[" + rest
+			}
+			if reply != "" && c.Write(ctx, websocket.MessageText, []byte(reply)) != nil {
+				return true
+			}
+		}
+	}))
+	m, err := sio.NewManager(srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithEngineIO(3),
+		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := testCtx(t)
+	root := managerSocket(t, m, "/")
+	admin := managerSocket(t, m, "/admin")
+	for round := 2; round <= 9; round++ {
+		if err := root.Emit(ctx, "drop"); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*sio.Socket{root, admin} {
+			for _, want := range []sio.EventType{sio.EventDisconnect, sio.EventConnect} {
+				if ev := next(t, s); ev.Type != want {
+					t.Fatalf("round %d, %s: %v (%v), want %v", round, s.Namespace(), ev.Type, ev.Err, want)
+				}
+			}
+		}
+		if want := fmt.Sprintf("v3-%d", round); root.ID() != want {
+			t.Fatalf("round %d: ID() = %q, want %q", round, root.ID(), want)
+		}
+		f, err := root.EmitWithAck(ctx, "ack", round)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if r, err := f.Wait(ctx); err != nil || r.Decode(&got) != nil || got != round {
+			t.Fatalf("round %d: ack after reconnecting: %v %v", round, r, err)
 		}
 	}
 }
