@@ -45,6 +45,7 @@ const closeGrace = 2 * time.Second
 type outgoing struct {
 	msg   packet.Message
 	close bool
+	sent  *leaving // told once msg is written; nil for most messages
 }
 
 // engineConn is one Engine.IO connection: the handshake's result and the
@@ -101,6 +102,9 @@ type engineConn struct {
 
 	abortMu sync.Mutex
 	inUse   []transport.Conn // the transports fail aborts: the first, and an upgrade's once handed over
+
+	leftMu sync.Mutex
+	left   map[string]*leaving // the last DISCONNECT sent for a namespace; see awaitLeft
 
 	closing atomic.Bool // the writer is closing the transport on purpose
 	running atomic.Int32
@@ -461,11 +465,12 @@ func (c *engineConn) writeLoop() error {
 	pong := packet.TextFrame(packet.FramePong, "")
 	ping := packet.TextFrame(packet.FramePing, "")
 	var batch []packet.Frame
+	var sent []*leaving // of the messages in batch
 	for {
 		if cap(batch) > 2*c.maxBatch {
 			batch = nil // a burst of attachments grew it: give it back
 		}
-		batch = batch[:0]
+		batch, sent = batch[:0], sent[:0]
 		var item outgoing
 		// Heartbeats go first: a full data queue must not delay them.
 		select {
@@ -491,6 +496,9 @@ func (c *engineConn) writeLoop() error {
 					return c.closeGracefully(batch)
 				}
 				batch = appendMessage(batch, item.msg)
+				if item.sent != nil {
+					sent = append(sent, item.sent)
+				}
 			}
 		}
 		// Take whatever else is queued, up to a batch.
@@ -502,12 +510,18 @@ func (c *engineConn) writeLoop() error {
 					return c.closeGracefully(batch)
 				}
 				batch = appendMessage(batch, item.msg)
+				if item.sent != nil {
+					sent = append(sent, item.sent)
+				}
 			default:
 				break drain
 			}
 		}
 		if err := c.wtr.Write(context.Background(), batch); err != nil {
 			return c.writeError(err)
+		}
+		for _, l := range sent {
+			l.written()
 		}
 		clear(batch) // drop references to written payloads
 	}
@@ -615,7 +629,12 @@ func (c *engineConn) heartbeatV3() error {
 // send queues a message for the writer. ctx bounds only the wait for room in
 // the queue; the write itself belongs to the connection.
 func (c *engineConn) send(ctx context.Context, m packet.Message) error {
-	if err := c.checkSize(m); err != nil {
+	return c.enqueue(ctx, outgoing{msg: m})
+}
+
+// enqueue is send for any message item.
+func (c *engineConn) enqueue(ctx context.Context, item outgoing) error {
+	if err := c.checkSize(item.msg); err != nil {
 		return err
 	}
 	if c.ended() {
@@ -624,7 +643,7 @@ func (c *engineConn) send(ctx context.Context, m packet.Message) error {
 		return c.endedError()
 	}
 	select {
-	case c.out <- outgoing{msg: m}:
+	case c.out <- item:
 		return nil
 	case <-c.ctx.Done():
 		return c.endedError()
@@ -636,11 +655,16 @@ func (c *engineConn) send(ctx context.Context, m packet.Message) error {
 // trySend queues a message if the writer's queue has room now, and returns
 // ErrDropped otherwise.
 func (c *engineConn) trySend(m packet.Message) error {
-	if err := c.checkSize(m); err != nil {
+	return c.tryEnqueue(outgoing{msg: m})
+}
+
+// tryEnqueue is trySend for any message item.
+func (c *engineConn) tryEnqueue(item outgoing) error {
+	if err := c.checkSize(item.msg); err != nil {
 		return err
 	}
 	select {
-	case c.out <- outgoing{msg: m}:
+	case c.out <- item:
 		return nil
 	case <-c.ctx.Done():
 		return c.endedError()

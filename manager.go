@@ -308,13 +308,12 @@ func (m *Manager) leave(ctx context.Context, c *engineConn, nsp string, wait boo
 	if err != nil {
 		return
 	}
-	if !wait {
-		c.trySend(msg)
-		return
+	if wait {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, closeGrace)
+		defer cancel()
 	}
-	ctx, cancel := context.WithTimeout(ctx, closeGrace)
-	defer cancel()
-	c.send(ctx, msg)
+	c.sendLeave(ctx, nsp, msg, wait)
 }
 
 // rootJoined reports whether a Socket.IO 2.x server already joined the

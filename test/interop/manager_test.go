@@ -358,3 +358,32 @@ func TestManagerSocketRetryAfterCancel(t *testing.T) {
 		}
 	}
 }
+
+// A socket closed and its namespace joined again at once, over and over,
+// while another namespace shares the connection: the official server closes
+// the whole connection on a CONNECT that it reads in one go with the
+// DISCONNECT before it (the old socket is still registered), so the client
+// must keep the two apart. The connection survives every round.
+func TestManagerRejoinAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	for _, tc := range transportCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testContext(t)
+			m := newManager(t, srv.URL(), tc.with(sio.WithoutReconnect())...)
+			chat := managerSocket(t, ctx, m, "/chat")
+			engineID := info(t, ctx, chat).EngineID
+			for round := range 20 {
+				admin := managerSocket(t, ctx, m, "/admin")
+				if inf := info(t, ctx, admin); inf.EngineID != engineID {
+					t.Fatalf("round %d: /admin on engine %q, /chat on %q", round, inf.EngineID, engineID)
+				}
+				admin.Close()
+			}
+			if err := chat.Err(); err != nil {
+				t.Fatalf("/chat ended: %v", err)
+			}
+			echo(t, ctx, chat, "still here")
+		})
+	}
+}
