@@ -512,6 +512,12 @@ func (s *Socket) awaitJoin(ctx context.Context, conn *engineConn) error {
 	var err error
 	select {
 	case err = <-s.joined:
+		if err == nil && ctx.Err() != nil {
+			// Joined just as ctx ended (a select picks either when
+			// both are ready): a call whose ctx has ended fails, so the
+			// socket leaves again.
+			err = ctx.Err()
+		}
 	case <-ctx.Done():
 		if s.abandon(conn, ctx.Err()) {
 			return ctx.Err()
@@ -604,6 +610,9 @@ func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 	}
 	msg, err := s.encode(h, "", args)
 	if err != nil {
+		return err
+	}
+	if err := conn.awaitLeft(ctx, s.nsp); err != nil {
 		return err
 	}
 	return conn.send(ctx, msg)
