@@ -110,7 +110,7 @@ type engineConn struct {
 	running atomic.Int32
 	errOnce sync.Once
 	err     error         // the connection's error, set before done closes
-	done    chan struct{} // closed when every goroutine has returned
+	done    chan struct{} // closed once every goroutine has returned and connEnded has run
 }
 
 // transportRef holds a transport for atomic.Pointer.
@@ -359,8 +359,8 @@ func (c *engineConn) spawn(fn func() error) {
 			c.rtr.Close()
 			c.wtr.Close()
 			c.dropUpgrade()
-			close(c.done)
 			c.handler.connEnded(c, c.err)
+			close(c.done)
 		}
 		return err
 	})

@@ -460,6 +460,9 @@ func (m *Manager) reconnect(cause error) {
 		} else {
 			cause = err
 		}
+		// conn was lost: once its connEnded has run, every socket that
+		// was on it waits again, for the next rejoin to take.
+		<-conn.done
 		attempt = -1 // connected: the next outage starts the policy again
 	}
 }

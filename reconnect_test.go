@@ -559,3 +559,63 @@ func TestV3RootRejoinedAfterReconnect(t *testing.T) {
 		}
 	}
 }
+
+// A connection can be lost while the reconnection joins the sockets on it,
+// before the CONNECT goes out: the socket must then wait for the next
+// connection, not stay joining on the dead one. Here every session after
+// the first ends right after its open packet, twenty times in a row; the
+// one after those answers, and the socket must be connected again.
+func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
+	const dying = 20
+	var sessions atomic.Int32
+	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("transport") != "websocket" {
+			return false
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return true
+		}
+		defer c.CloseNow()
+		n := sessions.Add(1)
+		open := fmt.Sprintf(`0{"sid":"e%d","upgrades":[],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`, n)
+		if c.Write(ctx, websocket.MessageText, []byte(open)) != nil || n > 1 && n <= 1+dying {
+			return true // gone as soon as it opened
+		}
+		for {
+			_, msg, err := c.Read(ctx)
+			if err != nil {
+				return true
+			}
+			switch s := string(msg); {
+			case s == "2":
+			case strings.HasPrefix(s, "40"):
+				if c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `40{"sid":"s%d"}`, n)) != nil {
+					return true
+				}
+			case s == `42["drop"]`:
+				return true
+			}
+		}
+	}))
+	s, err := sio.Dial(testCtx(t), srv.URL(), sio.WithTransports(sio.WebSocket),
+		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ev := next(t, s); ev.Type != sio.EventConnect {
+		t.Fatalf("first event %v, want EventConnect", ev.Type)
+	}
+	if err := s.Emit(testCtx(t), "drop"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []sio.EventType{sio.EventDisconnect, sio.EventConnect} {
+		if ev := next(t, s); ev.Type != want {
+			t.Fatalf("event %v (%v), want %v", ev.Type, ev.Err, want)
+		}
+	}
+	if want := fmt.Sprintf("s%d", dying+2); s.ID() != want {
+		t.Fatalf("ID() = %q, want %q (the first session to answer)", s.ID(), want)
+	}
+}

@@ -578,6 +578,13 @@ func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
+	if conn.ended() {
+		// Its connEnded may have looked for the sockets on it already:
+		// one that moved to it now would wait for an answer forever.
+		// Checked under s.mu, which connEnded's look takes too.
+		s.mu.Unlock()
+		return conn.endedError()
+	}
 	s.state, s.conn = joining, conn
 	select {
 	case <-s.joined: // a stale outcome of an earlier join

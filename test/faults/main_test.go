@@ -23,7 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,11 +193,21 @@ func usable(t *testing.T, ctx context.Context, s *sio.Socket) {
 	for !s.Connected() {
 		select {
 		case <-ctx.Done():
+			logGoroutines(t)
 			t.Fatalf("not connected again before the deadline (socket err: %v)", s.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
 	ackEcho(t, ctx, s, "usable")
+}
+
+// logGoroutines logs the stacks of every goroutine, to show where a client
+// that should have recovered is stuck.
+func logGoroutines(t *testing.T) {
+	t.Helper()
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	t.Logf("goroutines:\n%s", b.String())
 }
 
 // isDisconnectReason reports whether err is one of the reasons a lost
