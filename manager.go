@@ -197,9 +197,9 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 		// CONNECT went out. A second CONNECT would make the server close
 		// the connection: take that join over if it is still waiting,
 		// else wait until it has left.
-		if conn, ok := old.revive(); ok {
+		if old.revive() {
 			m.mu.Unlock()
-			if err := old.awaitJoin(ctx, conn); err != nil {
+			if err := old.awaitJoin(ctx); err != nil {
 				return nil, err
 			}
 			return old, nil
@@ -233,14 +233,7 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 	m.mu.Unlock()
 
 	if waitForReconnect {
-		select {
-		case err = <-s.joined:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err != nil {
-			s.leave(err, true)
-		}
+		err = s.awaitJoin(ctx)
 	} else {
 		err = s.join(ctx, conn)
 	}
@@ -276,6 +269,19 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 	m.mu.Lock()
 	conn, closed, reconnecting := m.conn, m.isClosed, m.reconnecting
 	m.mu.Unlock()
+	if conn != nil && conn.ended() && !closed {
+		// Lost a moment ago: its connEnded hands the sockets on it to the
+		// reconnection, which must start before a new connection replaces
+		// it (connEnded ends the sockets of a connection replaced).
+		select {
+		case <-conn.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		m.mu.Lock()
+		closed, reconnecting = m.isClosed, m.reconnecting
+		m.mu.Unlock()
+	}
 	switch {
 	case closed:
 		return nil, ErrClosed
@@ -498,7 +504,7 @@ func (m *Manager) rejoin(conn *engineConn) error {
 		}
 		var err error
 		select {
-		case err = <-s.joined:
+		case err = <-s.rejoined:
 		case <-conn.ctx.Done():
 		case <-m.ctx.Done():
 		}

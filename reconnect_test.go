@@ -619,3 +619,148 @@ func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
 		t.Fatalf("ID() = %q, want %q (the first session to answer)", s.ID(), want)
 	}
 }
+
+// Manager.Socket called just as the connection drops must not cost the
+// sockets already joined their reconnection: whichever of the two opens
+// the next connection, every socket ends up joined on it.
+func TestManagerSocketAsConnectionDrops(t *testing.T) {
+	var sessions atomic.Int32
+	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("transport") != "websocket" {
+			return false
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return true
+		}
+		defer c.CloseNow()
+		n := sessions.Add(1)
+		open := fmt.Sprintf(`0{"sid":"e%d","upgrades":[],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`, n)
+		if c.Write(ctx, websocket.MessageText, []byte(open)) != nil {
+			return true
+		}
+		for {
+			_, msg, err := c.Read(ctx)
+			if err != nil {
+				return true
+			}
+			switch s := string(msg); {
+			case strings.HasPrefix(s, "40"): // 40 or 40/nsp, -> joined
+				nsp, _, _ := strings.Cut(strings.TrimPrefix(s, "40"), ",")
+				if nsp != "" {
+					nsp += ","
+				}
+				if c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `40%s{"sid":"s%d"}`, nsp, n)) != nil {
+					return true
+				}
+			case s == `42["drop"]`:
+				return true
+			}
+		}
+	}))
+	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket),
+		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond}))
+	ctx := testCtx(t)
+	root := managerSocket(t, m, "/")
+	for round := range 20 {
+		if err := root.Emit(ctx, "drop"); err != nil {
+			t.Fatal(err)
+		}
+		nsp := fmt.Sprintf("/r%d", round)
+		s, err := m.Socket(ctx, nsp)
+		if err == nil {
+			if ev := next(t, s); ev.Type != sio.EventConnect {
+				t.Fatalf("round %d, %s: first event %v (%v)", round, nsp, ev.Type, ev.Err)
+			}
+			s.Close()
+		} else if !errors.Is(err, sio.ErrClosed) {
+			// Joining on the connection as it dropped may fail, as a
+			// disconnect: anything else is a bug.
+			t.Fatalf("round %d: Socket(%s): %v", round, nsp, err)
+		}
+		for _, want := range []sio.EventType{sio.EventDisconnect, sio.EventConnect} {
+			if ev := next(t, root); ev.Type != want {
+				t.Fatalf("round %d, /: event %v (%v), want %v", round, ev.Type, ev.Err, want)
+			}
+		}
+	}
+}
+
+// Manager.Socket called while the Manager reconnects returns once the
+// reconnection has joined the new socket too, and the reconnection, which
+// waits for the same news, ends as well: the next drop starts another.
+func TestManagerSocketWhileReconnecting(t *testing.T) {
+	var attempts atomic.Int32
+	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("transport") != "websocket" {
+			return false
+		}
+		n := attempts.Add(1)
+		if n >= 2 && n <= 4 {
+			http.Error(w, "down for a moment", http.StatusServiceUnavailable)
+			return true
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return true
+		}
+		defer c.CloseNow()
+		open := fmt.Sprintf(`0{"sid":"e%d","upgrades":[],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`, n)
+		if c.Write(ctx, websocket.MessageText, []byte(open)) != nil {
+			return true
+		}
+		for {
+			_, msg, err := c.Read(ctx)
+			if err != nil {
+				return true
+			}
+			switch s := string(msg); {
+			case strings.HasPrefix(s, "40"):
+				nsp, _, _ := strings.Cut(strings.TrimPrefix(s, "40"), ",")
+				if nsp != "" {
+					nsp += ","
+				}
+				if c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `40%s{"sid":"s%d"}`, nsp, n)) != nil {
+					return true
+				}
+			case s == `42["drop"]`:
+				return true
+			}
+		}
+	}))
+	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket),
+		sio.WithReconnect(sio.Backoff{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond}))
+	ctx := testCtx(t)
+	root := managerSocket(t, m, "/")
+	if err := root.Emit(ctx, "drop"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, root); ev.Type != sio.EventDisconnect {
+		t.Fatalf("/: event %v, want EventDisconnect", ev.Type)
+	}
+	// Reconnecting now, for three refused attempts at least.
+	b := managerSocket(t, m, "/b")
+	if ev := next(t, root); ev.Type != sio.EventConnect {
+		t.Fatalf("/: event %v, want EventConnect", ev.Type)
+	}
+	if got := attempts.Load(); got != 5 {
+		t.Fatalf("%d connection attempts, want 5 (one refused attempt too few or more)", got)
+	}
+	if b.ID() != "s5" || root.ID() != "s5" {
+		t.Fatalf("IDs %q and %q, want both joined on the fifth connection", b.ID(), root.ID())
+	}
+	// The reconnection is over: the next drop starts another.
+	if err := root.Emit(ctx, "drop"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*sio.Socket{root, b} {
+		for _, want := range []sio.EventType{sio.EventDisconnect, sio.EventConnect} {
+			if ev := next(t, s); ev.Type != want {
+				t.Fatalf("%s after the second drop: event %v (%v), want %v", s.Namespace(), ev.Type, ev.Err, want)
+			}
+		}
+		if s.ID() != "s6" {
+			t.Fatalf("%s: ID %q, want s6", s.Namespace(), s.ID())
+		}
+	}
+}

@@ -31,18 +31,21 @@ type Socket struct {
 	box  *mailbox
 	done chan struct{} // closed when the socket has ended
 
-	mu      sync.Mutex
-	state   socketState
-	conn    *engineConn // the connection joined or being joined
-	id      string
-	auth    json.RawMessage // sent with every CONNECT; see SetAuth
-	pid     string          // connection state recovery: the session…
-	offset  string          // …and the offset of the last event seen
-	err     error           // why the socket ended
-	joined  chan error      // the outcome of the current join, buffered
-	seq     uint64          // emit order, for queueing and resending in order
-	offline []queued        // emits made while not connected, by seq
-	resend  map[uint64]*ackEmit
+	mu     sync.Mutex
+	state  socketState
+	conn   *engineConn // the connection joined or being joined
+	id     string
+	auth   json.RawMessage // sent with every CONNECT; see SetAuth
+	pid    string          // connection state recovery: the session…
+	offset string          // …and the offset of the last event seen
+	err    error           // why the socket ended
+	// The outcome of the current join, buffered, once for the caller of
+	// Manager.Socket (or Dial) and once for the Manager's reconnection.
+	joined   chan error
+	rejoined chan error
+	seq      uint64   // emit order, for queueing and resending in order
+	offline  []queued // emits made while not connected, by seq
+	resend   map[uint64]*ackEmit
 	// abandoned marks a join given up on (its context ended) after its
 	// CONNECT went out: the socket stays registered until the server
 	// answers, so that it can leave properly and a new socket for the
@@ -83,13 +86,14 @@ type ackEmit struct {
 
 func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *Socket {
 	return &Socket{
-		m:      m,
-		nsp:    nsp,
-		cfg:    cfg,
-		auth:   auth,
-		box:    newMailbox(cfg.queueEvents, cfg.queueBytes),
-		done:   make(chan struct{}),
-		joined: make(chan error, 1),
+		m:        m,
+		nsp:      nsp,
+		cfg:      cfg,
+		auth:     auth,
+		box:      newMailbox(cfg.queueEvents, cfg.queueBytes),
+		done:     make(chan struct{}),
+		joined:   make(chan error, 1),
+		rejoined: make(chan error, 1),
 	}
 }
 
@@ -502,13 +506,15 @@ func (s *Socket) join(ctx context.Context, conn *engineConn) error {
 		s.leave(err, true)
 		return err
 	}
-	return s.awaitJoin(ctx, conn)
+	return s.awaitJoin(ctx)
 }
 
-// awaitJoin waits for the server's answer to the socket's CONNECT on conn.
-// When ctx ends first, the join is abandoned (see abandoned) rather than
-// dropped.
-func (s *Socket) awaitJoin(ctx context.Context, conn *engineConn) error {
+// awaitJoin waits for the server's answer to the socket's CONNECT. When
+// the connection is lost first and the Manager reconnects, it waits for
+// the reconnection to join the socket again (connLost leaves the join
+// unresolved). When ctx ends first, a join whose CONNECT is out is
+// abandoned (see abandoned) rather than dropped.
+func (s *Socket) awaitJoin(ctx context.Context) error {
 	var err error
 	select {
 	case err = <-s.joined:
@@ -518,8 +524,10 @@ func (s *Socket) awaitJoin(ctx context.Context, conn *engineConn) error {
 			// socket leaves again.
 			err = ctx.Err()
 		}
+	case <-s.done: // ended while it waited for the reconnection
+		err = s.Err()
 	case <-ctx.Done():
-		if s.abandon(conn, ctx.Err()) {
+		if s.abandon(ctx.Err()) {
 			return ctx.Err()
 		}
 		err = ctx.Err()
@@ -534,10 +542,10 @@ func (s *Socket) awaitJoin(ctx context.Context, conn *engineConn) error {
 // abandon gives up a join whose CONNECT is out without an answer, leaving
 // the socket registered until the answer comes (see abandoned). It reports
 // false when there is nothing to wait for.
-func (s *Socket) abandon(conn *engineConn, err error) bool {
+func (s *Socket) abandon(err error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != joining || s.conn != conn || conn.ended() {
+	if s.state != joining || s.conn == nil || s.conn.ended() {
 		return false
 	}
 	s.abandoned = true
@@ -548,15 +556,15 @@ func (s *Socket) abandon(conn *engineConn, err error) bool {
 // revive takes back an abandoned join that the server has not answered
 // yet, for a new Manager.Socket call of the same namespace: sending a second
 // CONNECT would make the official server close the connection. It reports
-// whether the socket was such a join, and returns its connection.
-func (s *Socket) revive() (*engineConn, bool) {
+// whether the socket was such a join.
+func (s *Socket) revive() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.abandoned || s.state != joining {
-		return nil, false
+		return false
 	}
 	s.abandoned, s.err = false, nil
-	return s.conn, true
+	return true
 }
 
 // isAbandoned reports whether the socket is an abandoned join.
@@ -586,9 +594,11 @@ func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 		return conn.endedError()
 	}
 	s.state, s.conn = joining, conn
-	select {
-	case <-s.joined: // a stale outcome of an earlier join
-	default:
+	for _, ch := range []chan error{s.joined, s.rejoined} {
+		select {
+		case <-ch: // a stale outcome of an earlier join
+		default:
+		}
 	}
 	auth, pid, offset := s.auth, s.pid, s.offset
 	s.mu.Unlock()
@@ -661,11 +671,14 @@ func connectPayload(auth json.RawMessage, pid, offset string) json.RawMessage {
 	return json.RawMessage(out + "}")
 }
 
-// resolveJoin reports the outcome of a join; the first outcome wins.
+// resolveJoin reports the outcome of a join to whoever waits for it; the
+// first outcome wins.
 func (s *Socket) resolveJoin(err error) {
-	select {
-	case s.joined <- err:
-	default:
+	for _, ch := range []chan error{s.joined, s.rejoined} {
+		select {
+		case ch <- err:
+		default:
+		}
 	}
 }
 
@@ -834,10 +847,9 @@ func (s *Socket) connLost(c *engineConn, err error) {
 		return
 	}
 	was := s.state
+	// A join in progress stays unresolved: the reconnection joins the
+	// socket again, and awaitJoin waits for that.
 	s.state, s.conn = disconnected, nil
-	if was == joining {
-		s.resolveJoin(err)
-	}
 	// Sent emits with retries left go back in the queue, in order.
 	for id, ae := range s.resend {
 		delete(s.resend, id)
