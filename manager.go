@@ -161,7 +161,10 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 // connection, opening the connection if there is none, and returns once the
 // server has accepted the socket. A refusal is returned as a *ConnectError.
 // ctx bounds connecting and joining (and so does WithConnectTimeout); it is
-// not kept.
+// not kept. Called while the Manager reconnects, or when the connection is
+// lost after the socket's CONNECT went out, Socket waits for the
+// reconnection to join the socket; opening the first connection is not
+// retried (a failed dial is returned).
 //
 // The socket options given to NewManager (such as WithAuth or WithRetries)
 // are the defaults of every socket; opts override them for this one.
