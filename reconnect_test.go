@@ -560,27 +560,35 @@ func TestV3RootRejoinedAfterReconnect(t *testing.T) {
 	}
 }
 
-// A connection can be lost while the reconnection joins the sockets on it,
-// before the CONNECT goes out: the socket must then wait for the next
-// connection, not stay joining on the dead one. Here every session after
-// the first ends right after its open packet, twenty times in a row; the
-// one after those answers, and the socket must be connected again.
-func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
-	const dying = 20
-	var sessions atomic.Int32
-	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+// v4Peer is a minimal Engine.IO v4 WebSocket peer, for reconnection
+// scripts that the Node server cannot play. Connection attempts are
+// numbered from 1: attempt n is refused with HTTP 503 when refuse(n), and
+// closed right after its open packet when vanish(n); otherwise it answers
+// every CONNECT with the sid "s<n>" and closes when it gets the event
+// "drop". Either func may be nil. attempts counts the attempts.
+type v4Peer struct {
+	refuse, vanish func(n int32) bool
+	attempts       atomic.Int32
+}
+
+func (p *v4Peer) start(t *testing.T) *testserver.Server {
+	return startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Query().Get("transport") != "websocket" {
 			return false
+		}
+		n := p.attempts.Add(1)
+		if p.refuse != nil && p.refuse(n) {
+			http.Error(w, "down for a moment", http.StatusServiceUnavailable)
+			return true
 		}
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return true
 		}
 		defer c.CloseNow()
-		n := sessions.Add(1)
 		open := fmt.Sprintf(`0{"sid":"e%d","upgrades":[],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`, n)
-		if c.Write(ctx, websocket.MessageText, []byte(open)) != nil || n > 1 && n <= 1+dying {
-			return true // gone as soon as it opened
+		if c.Write(ctx, websocket.MessageText, []byte(open)) != nil || p.vanish != nil && p.vanish(n) {
+			return true
 		}
 		for {
 			_, msg, err := c.Read(ctx)
@@ -588,9 +596,12 @@ func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
 				return true
 			}
 			switch s := string(msg); {
-			case s == "2":
-			case strings.HasPrefix(s, "40"):
-				if c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `40{"sid":"s%d"}`, n)) != nil {
+			case strings.HasPrefix(s, "40"): // 40 or 40/nsp,
+				nsp, _, _ := strings.Cut(strings.TrimPrefix(s, "40"), ",")
+				if nsp != "" {
+					nsp += ","
+				}
+				if c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `40%s{"sid":"s%d"}`, nsp, n)) != nil {
 					return true
 				}
 			case s == `42["drop"]`:
@@ -598,6 +609,17 @@ func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
 			}
 		}
 	}))
+}
+
+// A connection can be lost while the reconnection joins the sockets on it,
+// before the CONNECT goes out: the socket must then wait for the next
+// connection, not stay joining on the dead one. Here every session after
+// the first ends right after its open packet, twenty times in a row; the
+// one after those answers, and the socket must be connected again.
+func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
+	const vanishing = 20
+	peer := &v4Peer{vanish: func(n int32) bool { return n > 1 && n <= 1+vanishing }}
+	srv := peer.start(t)
 	s, err := sio.Dial(testCtx(t), srv.URL(), sio.WithTransports(sio.WebSocket),
 		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond}))
 	if err != nil {
@@ -615,7 +637,7 @@ func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
 			t.Fatalf("event %v (%v), want %v", ev.Type, ev.Err, want)
 		}
 	}
-	if want := fmt.Sprintf("s%d", dying+2); s.ID() != want {
+	if want := fmt.Sprintf("s%d", vanishing+2); s.ID() != want {
 		t.Fatalf("ID() = %q, want %q (the first session to answer)", s.ID(), want)
 	}
 }
@@ -624,40 +646,7 @@ func TestRejoinOnConnectionLostAtOnce(t *testing.T) {
 // sockets already joined their reconnection: whichever of the two opens
 // the next connection, every socket ends up joined on it.
 func TestManagerSocketAsConnectionDrops(t *testing.T) {
-	var sessions atomic.Int32
-	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Query().Get("transport") != "websocket" {
-			return false
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return true
-		}
-		defer c.CloseNow()
-		n := sessions.Add(1)
-		open := fmt.Sprintf(`0{"sid":"e%d","upgrades":[],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`, n)
-		if c.Write(ctx, websocket.MessageText, []byte(open)) != nil {
-			return true
-		}
-		for {
-			_, msg, err := c.Read(ctx)
-			if err != nil {
-				return true
-			}
-			switch s := string(msg); {
-			case strings.HasPrefix(s, "40"): // 40 or 40/nsp, -> joined
-				nsp, _, _ := strings.Cut(strings.TrimPrefix(s, "40"), ",")
-				if nsp != "" {
-					nsp += ","
-				}
-				if c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `40%s{"sid":"s%d"}`, nsp, n)) != nil {
-					return true
-				}
-			case s == `42["drop"]`:
-				return true
-			}
-		}
-	}))
+	srv := (&v4Peer{}).start(t)
 	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket),
 		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond}))
 	ctx := testCtx(t)
@@ -674,8 +663,8 @@ func TestManagerSocketAsConnectionDrops(t *testing.T) {
 			}
 			s.Close()
 		} else if !errors.Is(err, sio.ErrClosed) {
-			// Joining on the connection as it dropped may fail, as a
-			// disconnect: anything else is a bug.
+			// The connection may have dropped before the CONNECT could
+			// go out: anything else is a bug.
 			t.Fatalf("round %d: Socket(%s): %v", round, nsp, err)
 		}
 		for _, want := range []sio.EventType{sio.EventDisconnect, sio.EventConnect} {
@@ -690,44 +679,8 @@ func TestManagerSocketAsConnectionDrops(t *testing.T) {
 // reconnection has joined the new socket too, and the reconnection, which
 // waits for the same news, ends as well: the next drop starts another.
 func TestManagerSocketWhileReconnecting(t *testing.T) {
-	var attempts atomic.Int32
-	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Query().Get("transport") != "websocket" {
-			return false
-		}
-		n := attempts.Add(1)
-		if n >= 2 && n <= 4 {
-			http.Error(w, "down for a moment", http.StatusServiceUnavailable)
-			return true
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return true
-		}
-		defer c.CloseNow()
-		open := fmt.Sprintf(`0{"sid":"e%d","upgrades":[],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`, n)
-		if c.Write(ctx, websocket.MessageText, []byte(open)) != nil {
-			return true
-		}
-		for {
-			_, msg, err := c.Read(ctx)
-			if err != nil {
-				return true
-			}
-			switch s := string(msg); {
-			case strings.HasPrefix(s, "40"):
-				nsp, _, _ := strings.Cut(strings.TrimPrefix(s, "40"), ",")
-				if nsp != "" {
-					nsp += ","
-				}
-				if c.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `40%s{"sid":"s%d"}`, nsp, n)) != nil {
-					return true
-				}
-			case s == `42["drop"]`:
-				return true
-			}
-		}
-	}))
+	peer := &v4Peer{refuse: func(n int32) bool { return n >= 2 && n <= 4 }}
+	srv := peer.start(t)
 	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket),
 		sio.WithReconnect(sio.Backoff{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond}))
 	ctx := testCtx(t)
@@ -743,8 +696,8 @@ func TestManagerSocketWhileReconnecting(t *testing.T) {
 	if ev := next(t, root); ev.Type != sio.EventConnect {
 		t.Fatalf("/: event %v, want EventConnect", ev.Type)
 	}
-	if got := attempts.Load(); got != 5 {
-		t.Fatalf("%d connection attempts, want 5 (one refused attempt too few or more)", got)
+	if got := peer.attempts.Load(); got != 5 {
+		t.Fatalf("%d connection attempts, want 5", got)
 	}
 	if b.ID() != "s5" || root.ID() != "s5" {
 		t.Fatalf("IDs %q and %q, want both joined on the fifth connection", b.ID(), root.ID())
