@@ -524,8 +524,15 @@ func (s *Socket) awaitJoin(ctx context.Context) error {
 			// socket leaves again.
 			err = ctx.Err()
 		}
-	case <-s.done: // ended while it waited for the reconnection
-		err = s.Err()
+	case <-s.done:
+		// Ended, maybe while it waited for the reconnection. If it had
+		// joined first, the caller gets the socket all the same (as when
+		// it ends a moment after this returns): its events tell the rest.
+		select {
+		case err = <-s.joined:
+		default:
+			err = s.Err()
+		}
 	case <-ctx.Done():
 		if s.abandon(ctx.Err()) {
 			return ctx.Err()
