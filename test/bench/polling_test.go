@@ -107,9 +107,10 @@ func BenchmarkPollingAck(b *testing.B) {
 }
 
 // pollingDial connects a sio socket over polling only (no upgrade), closed
-// when b ends.
+// when b ends. Its event queue takes a whole unpaced stream's backlog (see
+// BenchmarkStream).
 func pollingDial(b *testing.B, ctx context.Context, url string) *sio.Socket {
-	s, err := sio.Dial(ctx, url, sio.WithTransports(sio.Polling))
+	s, err := sio.Dial(ctx, url, sio.WithTransports(sio.Polling), sio.WithEventQueueLimit(1<<20, 1<<30))
 	if err != nil {
 		b.Fatal(err)
 	}
