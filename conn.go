@@ -495,10 +495,7 @@ func (c *engineConn) writeLoop() error {
 				if item.close {
 					return c.closeGracefully(batch)
 				}
-				batch = appendMessage(batch, item.msg)
-				if item.sent != nil {
-					sent = append(sent, item.sent)
-				}
+				batch, sent = appendItem(batch, sent, item)
 			}
 		}
 		// Take whatever else is queued, up to a batch.
@@ -509,10 +506,7 @@ func (c *engineConn) writeLoop() error {
 				if item.close {
 					return c.closeGracefully(batch)
 				}
-				batch = appendMessage(batch, item.msg)
-				if item.sent != nil {
-					sent = append(sent, item.sent)
-				}
+				batch, sent = appendItem(batch, sent, item)
 			default:
 				break drain
 			}
@@ -527,12 +521,17 @@ func (c *engineConn) writeLoop() error {
 	}
 }
 
-func appendMessage(batch []packet.Frame, m packet.Message) []packet.Frame {
-	batch = append(batch, m.Head)
-	for _, a := range m.Attachments {
+// appendItem adds the frames of item's message to batch, and its leaving,
+// if any, to sent.
+func appendItem(batch []packet.Frame, sent []*leaving, item outgoing) ([]packet.Frame, []*leaving) {
+	batch = append(batch, item.msg.Head)
+	for _, a := range item.msg.Attachments {
 		batch = append(batch, packet.Frame{Data: a, Binary: true})
 	}
-	return batch
+	if item.sent != nil {
+		sent = append(sent, item.sent)
+	}
+	return batch, sent
 }
 
 // closeGracefully writes what is left, then closes the transport the polite
