@@ -14,21 +14,19 @@ const rejoinGap = 20 * time.Millisecond
 
 // leaving is a DISCONNECT on its way to the server.
 type leaving struct {
-	sent chan struct{} // closed once the DISCONNECT is written
-	at   time.Time     // when it was written; set before sent closes
+	gone chan struct{} // closed rejoinGap after the DISCONNECT was written
 }
 
 // written records that the writer wrote the DISCONNECT.
 func (l *leaving) written() {
-	l.at = time.Now()
-	close(l.sent)
+	time.AfterFunc(rejoinGap, func() { close(l.gone) })
 }
 
 // sendLeave queues m, the DISCONNECT of namespace nsp, and remembers it for
 // awaitLeft. With wait it waits for room in the queue, as long as ctx
 // allows; without, it gives up at once when the queue is full.
 func (c *engineConn) sendLeave(ctx context.Context, nsp string, m packet.Message, wait bool) {
-	l := &leaving{sent: make(chan struct{})}
+	l := &leaving{gone: make(chan struct{})}
 	var err error
 	if wait {
 		err = c.enqueue(ctx, outgoing{msg: m, sent: l})
@@ -62,22 +60,11 @@ func (c *engineConn) awaitLeft(ctx context.Context, nsp string) error {
 		return nil
 	}
 	select {
-	case <-l.sent:
+	case <-l.gone:
 	case <-c.ctx.Done():
 		return c.endedError()
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-	if d := rejoinGap - time.Since(l.at); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-c.ctx.Done():
-			return c.endedError()
-		case <-ctx.Done():
-			return ctx.Err()
-		}
 	}
 	c.leftMu.Lock()
 	if c.left[nsp] == l {
