@@ -77,6 +77,7 @@ type engineConn struct {
 	maxPayload int64 // bound on one outgoing frame, 0 when none
 	handler    connHandler
 	dec        packet.Decoder // Socket.IO decoder, used by the reader only
+	log        *logger        // nil: silent
 
 	ctx    context.Context // cancelled, with the error as cause, when the connection fails
 	cancel context.CancelCauseFunc
@@ -163,7 +164,8 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 		if t == Polling && slices.Contains(cfg.transports, WebSocket) && slices.Contains(open.Upgrades, transport.NameWebSocket) {
 			upgradeTo = &tc
 		}
-		return startEngine(tr, tc.EIO, open, h, dec, upgradeTo), nil
+		cfg.log.handshake(tc.URL, t, tc.EIO, open)
+		return startEngine(tr, tc.EIO, open, h, dec, upgradeTo, cfg.log), nil
 	}
 	return nil, fmt.Errorf("sio: no transport to try")
 }
@@ -303,7 +305,7 @@ func readOpen(ctx context.Context, tr transport.Conn) (packet.Open, error) {
 
 // startEngine starts the goroutines of a connection whose handshake is done.
 // With upgradeTo set, a fourth goroutine tries the upgrade to WebSocket.
-func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config) *engineConn {
+func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config, log *logger) *engineConn {
 	// The errgroup needs no context of its own: every goroutine's exit
 	// goes through fail, which cancels ctx with the first error.
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -314,6 +316,7 @@ func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, de
 		maxPayload: cmp.Or(open.MaxPayload, defaultMaxPayload),
 		handler:    h,
 		dec:        dec,
+		log:        log,
 		ctx:        ctx,
 		cancel:     cancel,
 		eio:        eio,
@@ -359,6 +362,7 @@ func (c *engineConn) spawn(fn func() error) {
 			c.rtr.Close()
 			c.wtr.Close()
 			c.dropUpgrade()
+			c.log.connEnded(c.open.SID, c.err)
 			c.handler.connEnded(c, c.err)
 			close(c.done)
 		}
@@ -408,6 +412,7 @@ func (c *engineConn) readLoop() error {
 		if err != nil {
 			return c.readError(err)
 		}
+		c.log.packets(dirRecv, f)
 		switch f.Type() {
 		case packet.FramePing:
 			select {
@@ -511,6 +516,7 @@ func (c *engineConn) writeLoop() error {
 				break drain
 			}
 		}
+		c.log.packets(dirSend, batch...)
 		if err := c.wtr.Write(context.Background(), batch); err != nil {
 			return c.writeError(err)
 		}
@@ -781,6 +787,7 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 	select {
 	case <-c.writerSwitched:
 		c.switchReader <- ws // buffered; the reader waits for it
+		c.log.upgraded(c.open.SID)
 	case <-c.ctx.Done():
 	}
 	return nil

@@ -568,6 +568,7 @@ func (m *Manager) closedErr(err error) error {
 // notify delivers a ManagerEvent if there is room: these events inform,
 // and a program that does not read them must not stall reconnection.
 func (m *Manager) notify(ev ManagerEvent) {
+	m.cfg.log.managerEvent(ev)
 	select {
 	case m.events <- ev:
 	default:

@@ -112,6 +112,7 @@ type config struct {
 	maxAttachments int
 	eio            int // 0: detect; 3 or 4: pinned
 	codec          packet.Codec
+	log            *logger      // WithLogger; nil is silent
 	socket         socketConfig // for the socket Dial opens
 }
 

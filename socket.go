@@ -777,6 +777,7 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	if len(s.offline) > 0 {
 		s.state = flushing // the Manager's reconnection sends the queue first
 	}
+	s.m.cfg.log.socketEvent(s.nsp, Event{Type: EventConnect, Recovered: recovered})
 	s.box.pushLifecycle(Event{Type: EventConnect, Recovered: recovered}, false)
 	s.resolveJoin(nil)
 }
@@ -790,6 +791,7 @@ func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
 	} else if err := json.Unmarshal(p.Data, &ce.Message); err != nil {
 		ce.Message = string(p.Data)
 	}
+	s.m.cfg.log.socketEvent(s.nsp, Event{Type: EventConnectError, Err: ce})
 	s.mu.Lock()
 	abandoned := s.abandoned && s.state == joining && s.conn == c
 	if !abandoned && s.state == joining && s.conn == c {
@@ -870,6 +872,7 @@ func (s *Socket) connLost(c *engineConn, err error) {
 	s.acks.FailAll(err) // under s.mu: see transmit
 	s.mu.Unlock()
 	if was == connected || was == flushing {
+		s.m.cfg.log.socketEvent(s.nsp, Event{Type: EventDisconnect, Err: err})
 		s.box.pushLifecycle(Event{Type: EventDisconnect, Err: err}, false)
 	}
 }
@@ -930,6 +933,7 @@ func (s *Socket) end(err error, forget bool) {
 	if was == joining && s.id == "" {
 		s.box.discard() // nobody has seen this socket
 	} else {
+		s.m.cfg.log.socketEvent(s.nsp, Event{Type: EventDisconnect, Err: err})
 		s.box.pushLifecycle(Event{Type: EventDisconnect, Err: err}, true)
 	}
 	if forget {
