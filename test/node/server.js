@@ -197,8 +197,42 @@ function onConnection(socket) {
   });
 }
 
-for (const name of ["/", "/admin", "/chat", "/auth"]) {
+for (const name of ["/", "/admin", "/chat", "/auth", "/greet"]) {
   io.of(name).on("connection", onConnection);
+}
+
+// ---------------------------------------------------------------- for cmd/sio
+
+// /greet greets every socket that joins (after the usual handlers are set up), in order:
+//   "welcome"("hello", {"n":1,"z":[true,null],"a":"é"})
+//   "blob"(Buffer 00 01 02 ff, {"name":"b","data":Buffer 2a})    (binary, nested too)
+//   "question"("ready?") asking for an ack; the reply comes back as "answer"(...reply)
+io.of("/greet").on("connection", (socket) => {
+  socket.emit("welcome", "hello", { n: 1, z: [true, null], a: "é" });
+  socket.emit("blob", Buffer.from([0, 1, 2, 255]), { name: "b", data: Buffer.from([42]) });
+  socket.emit("question", "ready?", (...reply) => socket.emit("answer", ...reply));
+});
+
+// Counters, for checking a load generator's figures (every namespace; server-wide):
+//   count(...args, cb?): counted, answered with "counted"(n) to the sender (n: the server-wide
+//                        count so far), then acknowledged with no arguments
+//   counts(cb):          cb({connections, count, counted}): sockets that joined any namespace,
+//                        "count" events received, "counted" events sent
+const counters = { connections: 0, count: 0, counted: 0 };
+for (const name of ["/", "/admin", "/chat", "/greet"]) {
+  io.of(name).on("connection", (socket) => {
+    counters.connections++;
+    socket.on("count", (...raw) => {
+      const [, cb] = splitAck(raw);
+      counters.count++;
+      socket.emit("counted", counters.count);
+      counters.counted++;
+      if (cb) cb();
+    });
+    socket.on("counts", (cb) => {
+      if (typeof cb === "function") cb({ ...counters });
+    });
+  });
 }
 
 // /auth accepts only auth {token: "secret"}; others get CONNECT_ERROR
