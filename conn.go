@@ -544,6 +544,7 @@ func appendItem(batch []packet.Frame, sent []*leaving, item outgoing) ([]packet.
 // way, and ends the connection as closed by the client.
 func (c *engineConn) closeGracefully(batch []packet.Frame) error {
 	if len(batch) > 0 {
+		c.log.packets(dirSend, batch...)
 		if err := c.wtr.Write(context.Background(), batch); err != nil {
 			return c.writeError(err)
 		}
