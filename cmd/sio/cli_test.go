@@ -1,0 +1,375 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sio-go/sio/test/nodeserver"
+)
+
+// buffer is a bytes.Buffer safe for the concurrent reads of a test.
+type buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// result is what one run of the command did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runSio runs the command in-process with stdin, bounded by 60 s.
+func runSio(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errOut buffer
+	code := run(ctx, args, stdin, &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+var timeField = regexp.MustCompile(`"time":"[^"]*"`)
+
+// lines returns out's lines with every time replaced by T, after checking
+// that each time is RFC 3339.
+func lines(t *testing.T, out string) []string {
+	t.Helper()
+	var ls []string
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		var v struct{ Time string }
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", l, err)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, v.Time); err != nil {
+			t.Errorf("time of %q: %v", l, err)
+		}
+		ls = append(ls, timeField.ReplaceAllString(l, `"time":"T"`))
+	}
+	return ls
+}
+
+func checkLines(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("output:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The greeting of test/node/server.js's /greet namespace, as listen prints it.
+var greeting = []string{
+	`{"time":"T","ns":"/greet","type":"connect"}`,
+	`{"time":"T","ns":"/greet","type":"event","event":"welcome","args":["hello",{"n":1,"z":[true,null],"a":"é"}]}`,
+	`{"time":"T","ns":"/greet","type":"event","event":"blob","args":[{"$binary":"AAEC/w=="},{"name":"b","data":{"$binary":"Kg=="}}]}`,
+	`{"time":"T","ns":"/greet","type":"event","event":"question","args":["ready?"],"ack":true}`,
+}
+
+func TestListen(t *testing.T) {
+	srv := nodeserver.Start(t)
+	for _, tr := range []string{"polling,websocket", "polling", "websocket"} {
+		t.Run(tr, func(t *testing.T) {
+			r := runSio(t, nil, "listen", srv.URL()+"/greet", "--count", "3", "--transports", tr)
+			if r.code != 0 {
+				t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+			}
+			checkLines(t, lines(t, r.stdout), greeting...)
+		})
+	}
+}
+
+func TestListenAck(t *testing.T) {
+	srv := nodeserver.Start(t)
+	r := runSio(t, nil, "listen", "--ack", `["yes", {"n": 2}]`, srv.URL()+"/greet", "--count=4")
+	if r.code != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	checkLines(t, lines(t, r.stdout), append(greeting,
+		`{"time":"T","ns":"/greet","type":"event","event":"answer","args":["yes",{"n":2}]}`)...)
+}
+
+func TestListenNamespaces(t *testing.T) {
+	srv := nodeserver.Start(t)
+	r := runSio(t, nil, "listen", srv.URL(), "--ns", "/chat", "--ns", "greet", "--count", "3")
+	if r.code != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	got := lines(t, r.stdout)
+	if !strings.Contains(r.stdout, `"ns":"/chat","type":"connect"`) {
+		t.Errorf("no connect for /chat:\n%s", r.stdout)
+	}
+	var greet []string
+	for _, l := range got {
+		if strings.Contains(l, `"ns":"/greet"`) {
+			greet = append(greet, l)
+		}
+	}
+	checkLines(t, greet, greeting...)
+}
+
+func TestEmitAck(t *testing.T) {
+	srv := nodeserver.Start(t)
+	file := filepath.Join(t.TempDir(), "blob")
+	if err := os.WriteFile(file, []byte{0, 1, 'h', 'i'}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runSio(t, nil, "emit", srv.URL()+"/chat", "ack", "hello", "42", `{"a": [1, "b"]}`, "-1", "null", "@"+file, "--ack")
+	if r.code != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	checkLines(t, lines(t, r.stdout),
+		`{"time":"T","ns":"/chat","type":"ack","args":["hello",42,{"a":[1,"b"]},-1,null,{"$binary":"AAFoaQ=="}]}`)
+
+	// Without --ack: the event is written before the connection closes.
+	r = runSio(t, nil, "emit", srv.URL(), "count", "x")
+	if r.code != 0 || r.stdout != "" {
+		t.Fatalf("emit without ack: status %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runSio(t, nil, "emit", srv.URL(), "counts", "--ack")
+	checkLines(t, lines(t, r.stdout), `{"time":"T","ns":"/","type":"ack","args":[{"connections":3,"count":1,"counted":1}]}`)
+}
+
+func TestEmitRefused(t *testing.T) {
+	srv := nodeserver.Start(t)
+	r := runSio(t, nil, "emit", srv.URL()+"/auth", "ack", "--auth", `{"token":"wrong"}`)
+	if r.code != 1 {
+		t.Fatalf("status %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	checkLines(t, lines(t, r.stdout), `{"time":"T","ns":"/auth","type":"connect_error","message":"not authorized","data":{"code":401}}`)
+	if want := `connect refused: not authorized (data: {"code":401})`; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q does not say %q", r.stderr, want)
+	}
+
+	r = runSio(t, nil, "emit", srv.URL()+"/auth", "ack", "ok", "--auth", `{"token":"secret"}`, "--ack")
+	if r.code != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	checkLines(t, lines(t, r.stdout), `{"time":"T","ns":"/auth","type":"ack","args":["ok"]}`)
+}
+
+// TestVerbose checks that -v turns on the library's logger, which shows
+// neither the auth payload nor a header's value.
+func TestVerbose(t *testing.T) {
+	srv := nodeserver.Start(t)
+	r := runSio(t, nil, "emit", "-v", srv.URL()+"/auth", "ack", "--auth", `{"token":"secret"}`,
+		"--header", "Authorization: Bearer hdr-5ec2e7", "--ack")
+	if r.code != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{`msg="sio: handshake"`, `msg="sio: send" packet="40/auth <auth withheld>"`, `msg="sio: recv" packet=43/auth,0[]`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not contain %q:\n%s", want, r.stderr)
+		}
+	}
+	for _, secret := range []string{"secret", "hdr-5ec2e7"} {
+		if strings.Contains(r.stderr, secret) {
+			t.Errorf("stderr shows %q:\n%s", secret, r.stderr)
+		}
+	}
+}
+
+// TestConnect drives an interactive session: each line is emitted and the
+// echoes print; a bad line is reported and the session goes on; EOF ends it.
+func TestConnect(t *testing.T) {
+	srv := nodeserver.Start(t)
+	stdin, typing := io.Pipe()
+	var out, errOut buffer
+	done := make(chan int, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	go func() {
+		done <- run(ctx, []string{"connect", srv.URL() + "/chat", "--transports", "websocket"}, stdin, &out, &errOut)
+	}()
+
+	// waitFor waits until stdout has n lines.
+	waitFor := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); strings.Count(out.String(), "\n") < n; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after 20 s, stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+			}
+		}
+	}
+	waitFor(1) // connect
+	io.WriteString(typing, "echo hello {\"x\": [1, 2]} 7\n")
+	waitFor(2)
+	io.WriteString(typing, "echo {bad\n\n[\"echo\", \"two words\", true]\n")
+	waitFor(3)
+	typing.Close() // EOF
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("status %d, stderr:\n%s", code, errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("connect did not end at EOF")
+	}
+	checkLines(t, lines(t, out.String()),
+		`{"time":"T","ns":"/chat","type":"connect"}`,
+		`{"time":"T","ns":"/chat","type":"event","event":"echo","args":["hello",{"x":[1,2]},7]}`,
+		`{"time":"T","ns":"/chat","type":"event","event":"echo","args":["two words",true]}`)
+	if want := `sio: argument "{bad" is not valid JSON`; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q does not say %q", errOut.String(), want)
+	}
+}
+
+// TestBench runs 200 clients for 3 s and checks the report's counts
+// against what the server counted.
+func TestBench(t *testing.T) {
+	srv := nodeserver.Start(t)
+	r := runSio(t, nil, "bench", srv.URL(), "--clients", "200", "--duration", "3s", "--ramp", "500ms",
+		"--rate", "10", "--event", "count", "--ack", "--transports", "websocket", "--json")
+	if r.code != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("report %q: %v", r.stdout, err)
+	}
+	q := runSio(t, nil, "emit", srv.URL(), "counts", "--ack")
+	var counts []struct {
+		Args []struct{ Connections, Count, Counted int64 }
+	}
+	if err := json.Unmarshal([]byte("["+q.stdout+"]"), &counts); err != nil || len(counts) != 1 || len(counts[0].Args) != 1 {
+		t.Fatalf("counts: %q %v (stderr %s)", q.stdout, err, q.stderr)
+	}
+	server := counts[0].Args[0]
+	t.Logf("report: %s", r.stdout)
+	t.Logf("server: %+v", server)
+
+	if rep.Clients != 200 || rep.Connected != 200 || rep.Failed != 0 || rep.Disconnects != 0 || len(rep.Errors) != 0 {
+		t.Errorf("clients %d, connected %d, failed %d, disconnects %d, errors %v; want 200 connected and nothing else",
+			rep.Clients, rep.Connected, rep.Failed, rep.Disconnects, rep.Errors)
+	}
+	if server.Connections != 200+1 { // and the query's own
+		t.Errorf("server saw %d connections, want 201", server.Connections)
+	}
+	if rep.Emits < 1000 || rep.Emits != server.Count || rep.Acks != rep.Emits {
+		t.Errorf("emits %d, acks %d; the server counted %d", rep.Emits, rep.Acks, server.Count)
+	}
+	if rep.Received != server.Counted {
+		t.Errorf("received %d events; the server sent %d", rep.Received, server.Counted)
+	}
+	if rep.Connect == nil || rep.Connect.Count != 200 || rep.Ack == nil || rep.Ack.Count != uint64(rep.Acks) {
+		t.Errorf("latency summaries: connect %+v, ack %+v", rep.Connect, rep.Ack)
+	} else if !(rep.Ack.P50 > 0 && rep.Ack.P50 <= rep.Ack.P90 && rep.Ack.P90 <= rep.Ack.P99 && rep.Ack.P99 <= rep.Ack.P999 && rep.Ack.P999 <= rep.Ack.Max) {
+		t.Errorf("ack percentiles out of order: %+v", rep.Ack)
+	}
+	var inHist uint64
+	for _, b := range rep.AckHistogram {
+		inHist += b.Count
+	}
+	if len(rep.AckHistogram) != 10 || inHist != uint64(rep.Acks) {
+		t.Errorf("histogram has %d buckets holding %d acks, want 10 holding %d", len(rep.AckHistogram), inHist, rep.Acks)
+	}
+	// Not a terminal: one status line a second.
+	if n := strings.Count(r.stderr, "] connected "); n < 2 {
+		t.Errorf("%d status lines on stderr, want one a second:\n%s", n, r.stderr)
+	}
+}
+
+// TestBenchText checks the text report.
+func TestBenchText(t *testing.T) {
+	srv := nodeserver.Start(t)
+	r := runSio(t, nil, "bench", srv.URL(), "--clients", "3", "--duration", "1500ms", "--rate", "20", "--event", "ack", "--size", "10", "--ack")
+	if r.code != 0 {
+		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Clients:\t3 connected, 0 failed (of 3)", "Connect time (3):", "Ack latency (", "p99.9", "Ack latency histogram:", "|■■■■"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report does not contain %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestBadUsage checks that bad input gets status 2 and a message naming
+// the problem, before any connection is tried.
+func TestBadUsage(t *testing.T) {
+	const u = "http://127.0.0.1:1"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage: sio"},
+		{[]string{"frob"}, `unknown command "frob"`},
+		{[]string{"listen"}, "no URL"},
+		{[]string{"listen", u, "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"listen", u, "--count"}, "flag needs an argument: -count"},
+		{[]string{"listen", u, "--count", "x"}, `invalid value "x" for flag -count`},
+		{[]string{"listen", u, "extra"}, "unexpected arguments after the URL"},
+		{[]string{"listen", "ftp://h"}, "scheme must be http, https, ws or wss"},
+		{[]string{"listen", "http://"}, "no host"},
+		{[]string{"listen", u, "--ack", "{bad"}, "--ack: not valid JSON"},
+		{[]string{"listen", u, "--transports", "carrier-pigeon"}, `unknown transport "carrier-pigeon"`},
+		{[]string{"listen", u, "--auth", "[1]"}, "--auth: want a JSON object"},
+		{[]string{"listen", u, "--auth", "{bad"}, "--auth: want a JSON object"},
+		{[]string{"listen", u, "--query", "novalue"}, "--query: want k=v"},
+		{[]string{"listen", u, "--header", "NoColon"}, "--header: want 'Name: value'"},
+		{[]string{"listen", u, "--eio", "5"}, "--eio: want 3 or 4"},
+		{[]string{"listen", u, "--cacert", "/nonexistent/ca.pem"}, "--cacert: open /nonexistent/ca.pem"},
+		{[]string{"listen", u, "--timeout", "-1s"}, "--timeout: want a positive duration"},
+		{[]string{"emit", u}, "want URL and EVENT"},
+		{[]string{"emit", u, "ev", "{bad"}, `argument "{bad" is not valid JSON`},
+		{[]string{"emit", u, "ev", `"unterminated`}, "is not valid JSON"},
+		{[]string{"emit", u, "ev", "[1,"}, "is not valid JSON"},
+		{[]string{"emit", u, "ev", "@/nonexistent/file"}, "@/nonexistent/file: open /nonexistent/file"},
+		{[]string{"emit", u, "ev", "@"}, "@: no file name"},
+		{[]string{"emit", u, "disconnect"}, `"disconnect" is a reserved event name`},
+		{[]string{"emit", u, "ev", "--ack-timeout", "0s"}, "--ack-timeout: want a positive duration"},
+		{[]string{"connect", u, u}, "unexpected arguments after the URL"},
+		{[]string{"bench", u, "--clients", "0"}, "--clients: want 1 to 1000000"},
+		{[]string{"bench", u, "--duration", "0s"}, "--duration: want a positive duration"},
+		{[]string{"bench", u, "--ramp", "1h"}, "--ramp: want 0 to --duration"},
+		{[]string{"bench", u, "--rate", "-1"}, "--rate: want 0 to 1e6"},
+		{[]string{"bench", u, "--rate", "NaN"}, "--rate: want 0 to 1e6"},
+		{[]string{"bench", u, "--size", "3", "--payload", "1"}, "--size and --payload: choose one"},
+		{[]string{"bench", u, "--payload", "{bad"}, "--payload: not valid JSON"},
+		{[]string{"bench", u, "--local-addrs", "127.0.0.1,nope"}, `--local-addrs: "nope" is not an IP address`},
+		{[]string{"bench", u, "--event", "connect"}, `--event: "connect" is a reserved event name`},
+	} {
+		r := runSio(t, nil, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("sio %q: status %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestHelp checks that -h lists a command's flags and exits 0.
+func TestHelp(t *testing.T) {
+	r := runSio(t, nil, "bench", "-h")
+	if r.code != 0 || !strings.Contains(r.stdout, "usage: sio bench URL") || !strings.Contains(r.stdout, "-clients") {
+		t.Errorf("status %d, stdout:\n%s", r.code, r.stdout)
+	}
+}
+
+// TestUnreachable checks that a server that is not there is an error
+// (status 1), reported once the connect timeout has passed.
+func TestUnreachable(t *testing.T) {
+	r := runSio(t, nil, "emit", "http://127.0.0.1:1", "ev", "--timeout", "2s", "--no-reconnect")
+	if r.code != 1 || r.stderr == "" {
+		t.Errorf("status %d, stderr %q; want 1 and the reason", r.code, r.stderr)
+	}
+}
