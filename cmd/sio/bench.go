@@ -196,7 +196,7 @@ func (b *bench) run(ctx context.Context, e *env) *report {
 // closes.
 func (b *bench) client(ctx, emitCtx context.Context, i int) {
 	if b.cfg.ramp > 0 && b.cfg.clients > 1 {
-		t := time.NewTimer(b.cfg.ramp * time.Duration(i) / time.Duration(b.cfg.clients-1))
+		t := time.NewTimer(time.Duration(float64(b.cfg.ramp) * float64(i) / float64(b.cfg.clients-1)))
 		select {
 		case <-t.C:
 		case <-emitCtx.Done():
