@@ -19,6 +19,19 @@
 // Output: {"events":N,"seconds":S,"eventsPerSec":X,"p50us":..,"p99us":..}
 // (the latencies only in ack mode). Any error, a disconnection, or a run
 // longer than 60 s exits non-zero with a message on stderr.
+//
+// bench: the workload of `sio bench` (cmd/sio), to compare its figures with
+// the official client's: --clients C sockets, each on its own connection,
+// each emitting --event E (default "ack") --rate R times a second with a
+// --size B string argument, for --duration S seconds; with --ack=1 every
+// emit asks for an acknowledgement and its round trip is timed. After the
+// run it waits (up to 5 s) for the acknowledgements still due.
+//
+//   node test/bench/client.js --mode bench --url URL --clients 200 --rate 10 \
+//        --duration 10 --ack=1 [--event ack] [--size 100] [--transports polling,websocket]
+//
+// Output: {"clients":C,"connected":N,"emits":N,"emitsPerSec":X,"acks":N,
+// "connectP50ms":..,"p50ms":..,"p99ms":..} (emitsPerSec over the duration).
 "use strict";
 
 const path = require("path");
@@ -27,7 +40,10 @@ const { io } = require(path.join(__dirname, "..", "node", "node_modules", "socke
 const TIMEOUT_MS = 60000;
 const PAYLOAD = "x".repeat(100);
 
-const flags = { url: "", mode: "", count: "", transports: "polling", warmup: "0" };
+const flags = {
+  url: "", mode: "", count: "", transports: "polling", warmup: "0",
+  clients: "1", rate: "1", duration: "10", event: "ack", size: "0", ack: "0",
+};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
@@ -36,6 +52,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (i + 1 < argv.length) flags[m[1]] = argv[++i];
   else fail(`flag --${m[1]} needs a value`);
 }
+if (flags.mode === "bench") return bench();
 const count = Number(flags.count);
 const warmup = Number(flags.warmup);
 if (!flags.url) fail("--url is required");
@@ -119,4 +136,86 @@ async function acks(n) {
     p50us: Math.trunc(lat[Math.floor(n / 2)]),
     p99us: Math.trunc(lat[Math.floor((n * 99) / 100)]),
   };
+}
+
+// bench runs the workload of `sio bench` (see the top of this file).
+function bench() {
+  const clients = Number(flags.clients);
+  const rate = Number(flags.rate);
+  const duration = Number(flags.duration);
+  const size = Number(flags.size);
+  const withAck = flags.ack !== "0" && flags.ack !== "false";
+  if (!flags.url) fail("--url is required");
+  if (!Number.isInteger(clients) || clients < 1) fail(`--clients: want a positive integer, got ${JSON.stringify(flags.clients)}`);
+  if (!(rate > 0)) fail(`--rate: want a positive number, got ${JSON.stringify(flags.rate)}`);
+  if (!(duration > 0)) fail(`--duration: want seconds > 0, got ${JSON.stringify(flags.duration)}`);
+  if (!Number.isInteger(size) || size < 0) fail(`--size: want an integer >= 0, got ${JSON.stringify(flags.size)}`);
+  const transports = flags.transports.split(",").map((s) => s.trim()).filter(Boolean);
+  const payload = size > 0 ? ["x".repeat(size)] : [];
+  const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
+  const connectMs = [];
+  const ackMs = [];
+  let emits = 0;
+  let pending = 0;
+  let connected = 0;
+  const sockets = [];
+  const timers = [];
+  let stopped = false;
+  const killer = setTimeout(() => fail(`timed out after ${duration + 60} s`), (duration + 60) * 1000);
+
+  const start = now();
+  for (let i = 0; i < clients; i++) {
+    const t0 = now();
+    const socket = io(flags.url, { transports, reconnection: false, forceNew: true });
+    sockets.push(socket);
+    socket.on("connect_error", (err) => fail(`connect_error: ${err.message}`));
+    socket.on("disconnect", (reason) => {
+      if (!stopped) fail(`disconnected: ${reason}`);
+    });
+    socket.once("connect", () => {
+      connected++;
+      connectMs.push(now() - t0);
+      if (stopped) return;
+      timers.push(setInterval(() => {
+        if (stopped) return;
+        emits++;
+        if (!withAck) {
+          socket.emit(flags.event, ...payload);
+          return;
+        }
+        pending++;
+        const e0 = now();
+        socket.emitWithAck(flags.event, ...payload).then(() => {
+          ackMs.push(now() - e0);
+          pending--;
+        });
+      }, 1000 / rate));
+    });
+  }
+  setTimeout(() => {
+    stopped = true;
+    timers.forEach(clearInterval);
+    const deadline = now() + 5000;
+    const finish = () => {
+      if (pending > 0 && now() < deadline) return setTimeout(finish, 10);
+      clearTimeout(killer);
+      const q = (a, p) => {
+        if (a.length === 0) return 0;
+        const s = Float64Array.from(a).sort();
+        return Math.round(s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] * 1000) / 1000;
+      };
+      process.stdout.write(JSON.stringify({
+        clients,
+        connected,
+        emits,
+        emitsPerSec: emits / duration,
+        acks: ackMs.length,
+        connectP50ms: q(connectMs, 0.5),
+        p50ms: q(ackMs, 0.5),
+        p99ms: q(ackMs, 0.99),
+      }) + "\n");
+      sockets.forEach((s) => s.disconnect());
+    };
+    finish();
+  }, Math.max(0, start + duration * 1000 - now()));
 }
