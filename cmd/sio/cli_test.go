@@ -298,7 +298,7 @@ func TestBenchText(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"Clients:\t3 connected, 0 failed (of 3)", "Connect time (3):", "Ack latency (", "p99.9", "Ack latency histogram:", "|■■■■"} {
+	for _, want := range []string{"Clients:      3 connected, 0 failed (of 3)", "Connect time (3):", "Ack latency (", "p99.9", "Ack latency histogram:", "|■■■■"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("report does not contain %q:\n%s", want, r.stdout)
 		}

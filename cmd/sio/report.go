@@ -129,14 +129,14 @@ func (r *report) writeJSON(w io.Writer) error {
 
 func (r *report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "\nSummary:\n")
-	fmt.Fprintf(w, "  Clients:\t%d connected, %d failed (of %d)\n", r.Connected, r.Failed, r.Clients)
-	fmt.Fprintf(w, "  Duration:\t%.2f s\n", r.Seconds)
-	fmt.Fprintf(w, "  Emits:\t%d sent (%.1f/s)", r.Emits, r.EmitsPerSec)
+	fmt.Fprintf(w, "  Clients:      %d connected, %d failed (of %d)\n", r.Connected, r.Failed, r.Clients)
+	fmt.Fprintf(w, "  Duration:     %.2f s\n", r.Seconds)
+	fmt.Fprintf(w, "  Emits:        %d sent (%.1f/s)", r.Emits, r.EmitsPerSec)
 	if r.Ack != nil || r.Acks > 0 {
 		fmt.Fprintf(w, ", %d acknowledged", r.Acks)
 	}
-	fmt.Fprintf(w, "\n  Received:\t%d events (%.1f/s)\n", r.Received, r.ReceivedPerSec)
-	fmt.Fprintf(w, "  Disconnects:\t%d\n", r.Disconnects)
+	fmt.Fprintf(w, "\n  Received:     %d events (%.1f/s)\n", r.Received, r.ReceivedPerSec)
+	fmt.Fprintf(w, "  Disconnects:  %d\n", r.Disconnects)
 	writeLatency(w, "Connect time", r.Connect)
 	writeLatency(w, "Ack latency", r.Ack)
 	if len(r.ackBars) > 0 {
@@ -145,12 +145,13 @@ func (r *report) writeText(w io.Writer) {
 		for _, b := range r.ackBars {
 			most = max(most, b.count)
 		}
+		width := len(fmt.Sprint(most))
 		for _, b := range r.ackBars {
 			n := 0
 			if most > 0 {
 				n = int(b.count * 40 / most)
 			}
-			fmt.Fprintf(w, "  %10s [%d]\t|%s\n", fmtDur(b.upTo), b.count, strings.Repeat("■", n))
+			fmt.Fprintf(w, "  %10s [%-*d] |%s\n", fmtDur(b.upTo), width, b.count, strings.Repeat("■", n))
 		}
 	}
 	if len(r.Errors) > 0 {
@@ -159,7 +160,7 @@ func (r *report) writeText(w io.Writer) {
 			return cmp.Or(cmp.Compare(r.Errors[b], r.Errors[a]), strings.Compare(a, b))
 		})
 		for _, k := range kinds {
-			fmt.Fprintf(w, "  [%d]\t%s\n", r.Errors[k], k)
+			fmt.Fprintf(w, "  [%d] %s\n", r.Errors[k], k)
 		}
 	}
 }
