@@ -164,7 +164,7 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 		if t == Polling && slices.Contains(cfg.transports, WebSocket) && slices.Contains(open.Upgrades, transport.NameWebSocket) {
 			upgradeTo = &tc
 		}
-		cfg.log.handshake(tc.URL, t, tc.EIO, open)
+		cfg.log.handshake(tc.URL, t, tc.EIO, &open)
 		return startEngine(tr, tc.EIO, open, h, dec, upgradeTo, cfg.log), nil
 	}
 	return nil, fmt.Errorf("sio: no transport to try")

@@ -51,34 +51,49 @@ const (
 )
 
 // handshake logs an Engine.IO session opened over transport t.
-func (l *logger) handshake(u *url.URL, t Transport, eio int, open packet.Open) {
+func (l *logger) handshake(u *url.URL, t Transport, eio int, open *packet.Open) {
 	if l != nil {
-		l.sl.Info("sio: handshake", "url", safeURL(u), "transport", t.String(), "eio", eio,
-			"sid", open.SID, "upgrades", open.Upgrades, "pingInterval", open.PingInterval,
-			"pingTimeout", open.PingTimeout, "maxPayload", open.MaxPayload)
+		l.logHandshake(u, t, eio, open)
 	}
+}
+
+func (l *logger) logHandshake(u *url.URL, t Transport, eio int, open *packet.Open) {
+	l.sl.Info("sio: handshake", "url", safeURL(u), "transport", t.String(), "eio", eio,
+		"sid", open.SID, "upgrades", open.Upgrades, "pingInterval", open.PingInterval,
+		"pingTimeout", open.PingTimeout, "maxPayload", open.MaxPayload)
 }
 
 // upgraded logs the end of an upgrade to WebSocket.
 func (l *logger) upgraded(sid string) {
 	if l != nil {
-		l.sl.Info("sio: upgraded", "sid", sid, "transport", WebSocket.String())
+		l.logUpgraded(sid)
 	}
+}
+
+func (l *logger) logUpgraded(sid string) {
+	l.sl.Info("sio: upgraded", "sid", sid, "transport", WebSocket.String())
 }
 
 // connEnded logs the end of an Engine.IO connection and why.
 func (l *logger) connEnded(sid string, err error) {
 	if l != nil {
-		l.sl.Info("sio: connection closed", "sid", sid, "reason", errString(err))
+		l.logConnEnded(sid, err)
 	}
+}
+
+func (l *logger) logConnEnded(sid string, err error) {
+	l.sl.Info("sio: connection closed", "sid", sid, "reason", errString(err))
 }
 
 // socketEvent logs a socket's lifecycle event (EventConnect,
 // EventDisconnect, EventConnectError) in namespace nsp.
 func (l *logger) socketEvent(nsp string, ev Event) {
-	if l == nil {
-		return
+	if l != nil {
+		l.logSocketEvent(nsp, &ev)
 	}
+}
+
+func (l *logger) logSocketEvent(nsp string, ev *Event) {
 	switch ev.Type {
 	case EventConnect:
 		l.sl.Info("sio: connected", "ns", nsp, "recovered", ev.Recovered)
@@ -91,9 +106,12 @@ func (l *logger) socketEvent(nsp string, ev Event) {
 
 // managerEvent logs a step of reconnection.
 func (l *logger) managerEvent(ev ManagerEvent) {
-	if l == nil {
-		return
+	if l != nil {
+		l.logManagerEvent(&ev)
 	}
+}
+
+func (l *logger) logManagerEvent(ev *ManagerEvent) {
 	attrs := []any{"attempt", ev.Attempt}
 	if ev.Type == ReconnectAttempt {
 		attrs = append(attrs, "delay", ev.Delay.Round(time.Millisecond))
@@ -137,10 +155,10 @@ func packetText(dir string, f packet.Frame) string {
 		if !strings.HasPrefix(ns, "/") {
 			ns = ""
 		}
-		if len(f.Data) > 2+len(ns) && !(len(f.Data) == 3+len(ns) && f.Data[len(f.Data)-1] == ',') {
+		if rest := string(f.Data[2+len(ns):]); rest != "" && rest != "," {
 			return "40" + ns + " <auth withheld>"
 		}
-		return "40" + ns
+		return string(f.Data)
 	}
 	if len(f.Data) > logPacketMax {
 		return s[:logPacketMax] + "…(" + strconv.Itoa(len(f.Data)) + " bytes)"
