@@ -170,10 +170,14 @@ func (b *bench) run(ctx context.Context, e *env) *report {
 	defer tick.Stop()
 	last := start
 	var lastEmits, lastRecv int64
+	ran := b.cfg.duration // the emitting window, shorter when interrupted
+	emitting := emitCtx.Done()
 	for running := true; running; {
 		select {
 		case <-allDone:
 			running = false
+		case <-emitting:
+			ran, emitting = min(time.Since(start), b.cfg.duration), nil
 		case now := <-tick.C:
 			emits, recv := b.emits.Load(), b.received.Load()
 			secs := now.Sub(last).Seconds()
@@ -187,7 +191,7 @@ func (b *bench) run(ctx context.Context, e *env) *report {
 		}
 	}
 	st.done()
-	return b.report(time.Since(start))
+	return b.report(ran)
 }
 
 // client is one simulated client: it connects after its share of the
@@ -199,7 +203,7 @@ func (b *bench) client(ctx, emitCtx context.Context, i int) {
 		t := time.NewTimer(time.Duration(float64(b.cfg.ramp) * float64(i) / float64(b.cfg.clients-1)))
 		select {
 		case <-t.C:
-		case <-emitCtx.Done():
+		case <-ctx.Done():
 			t.Stop()
 			return
 		}
@@ -211,7 +215,7 @@ func (b *bench) client(ctx, emitCtx context.Context, i int) {
 	opts, release := b.cl.options(laddr)
 	defer release()
 	t0 := time.Now()
-	s, err := sio.Dial(emitCtx, b.cfg.target.url, opts...)
+	s, err := sio.Dial(ctx, b.cfg.target.url, opts...) // a connect that ends after the run counts too
 	if err != nil {
 		b.failed.Add(1)
 		b.fail("connect", err)
@@ -229,7 +233,10 @@ func (b *bench) client(ctx, emitCtx context.Context, i int) {
 		}
 	}()
 
+	// The acknowledgements' goroutines: given up on (cancelAcks) and
+	// waited for on every way out.
 	var acks sync.WaitGroup
+	defer acks.Wait()
 	ackCtx, cancelAcks := context.WithCancel(ctx)
 	defer cancelAcks()
 	inFlight := make(chan struct{}, maxInFlight)
@@ -278,9 +285,15 @@ func (b *bench) client(ctx, emitCtx context.Context, i int) {
 	grace := time.NewTimer(benchGrace)
 	defer grace.Stop()
 	acksDone := make(chan struct{})
+	waiter := make(chan struct{})
 	go func() {
+		defer close(waiter)
 		acks.Wait()
 		close(acksDone)
+	}()
+	defer func() {
+		cancelAcks()
+		<-waiter
 	}()
 	quiet := time.NewTimer(quietPeriod)
 	defer quiet.Stop()
@@ -288,8 +301,6 @@ func (b *bench) client(ctx, emitCtx context.Context, i int) {
 		select {
 		case ev, ok := <-s.Events():
 			if !ok {
-				cancelAcks()
-				<-acksDone
 				return
 			}
 			handle(ev)
@@ -304,12 +315,8 @@ func (b *bench) client(ctx, emitCtx context.Context, i int) {
 				return
 			}
 		case <-grace.C:
-			cancelAcks()
-			acks.Wait()
 			return
 		case <-ctx.Done():
-			cancelAcks()
-			acks.Wait()
 			return
 		}
 	}

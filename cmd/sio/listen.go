@@ -8,13 +8,48 @@ import (
 	"time"
 )
 
+// watchFlags are the flags listen and connect share.
+type watchFlags struct {
+	conn connFlags
+	ack  string
+}
+
+func (w *watchFlags) register(fs *flag.FlagSet) {
+	w.conn.register(fs)
+	fs.StringVar(&w.ack, "ack", "", "answer every ack request with these arguments (a `JSON` array, or one value)")
+}
+
+// open checks the flags and the URL in pos, then connects and joins nsps
+// (the URL's namespace when there are none). It returns the session and
+// the arguments of --ack.
+func (w *watchFlags) open(ctx context.Context, e *env, pos, nsps []string) (*session, []any, error) {
+	t, err := oneURL(pos)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ackArgs []any
+	if w.ack != "" {
+		if ackArgs, err = parseAckArgs(w.ack); err != nil {
+			return nil, nil, err
+		}
+	}
+	cl, err := w.conn.build(e.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(nsps) == 0 {
+		nsps = []string{t.nsp}
+	}
+	s, err := openSession(ctx, cl, t, nsps, e.stdout)
+	return s, ackArgs, err
+}
+
 // cmdListen is "sio listen URL": every event as a JSON line on stdout.
 func cmdListen(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
-	var cf connFlags
-	cf.register(fs)
+	var wf watchFlags
+	wf.register(fs)
 	count := fs.Int("count", 0, "exit after `N` events (0: run until interrupted)")
-	ack := fs.String("ack", "", "answer every ack request with these arguments (a `JSON` array, or one value)")
 	var nsps []string
 	fs.Func("ns", "join this `namespace` too, over the same connection (repeatable; replaces the URL's path)", func(s string) error {
 		if s == "" || s[0] != '/' {
@@ -27,27 +62,10 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := oneURL(pos)
-	if err != nil {
-		return err
-	}
 	if *count < 0 {
 		return usagef("--count: want N >= 0, got %d", *count)
 	}
-	var ackArgs []any
-	if *ack != "" {
-		if ackArgs, err = parseAckArgs(*ack); err != nil {
-			return err
-		}
-	}
-	cl, err := cf.build(e.stderr)
-	if err != nil {
-		return err
-	}
-	if len(nsps) == 0 {
-		nsps = []string{t.nsp}
-	}
-	s, err := openSession(ctx, cl, t, nsps, e.stdout)
+	s, ackArgs, err := wf.open(ctx, e, pos, nsps)
 	if err != nil {
 		return err
 	}
@@ -58,36 +76,24 @@ func cmdListen(ctx context.Context, e *env, args []string) error {
 // cmdConnect is "sio connect URL": stdin lines are emitted, events printed.
 func cmdConnect(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
-	var cf connFlags
-	cf.register(fs)
-	ack := fs.String("ack", "", "answer every ack request with these arguments (a `JSON` array, or one value)")
+	var wf watchFlags
+	wf.register(fs)
 	pos, err := parseArgs(fs, args, e.stdout, "sio connect URL [flags]\n\nEach stdin line is emitted: EVENT ARG... (JSON values, words, @FILE) or [\"event\", ...].")
 	if err != nil {
 		return err
 	}
-	t, err := oneURL(pos)
-	if err != nil {
-		return err
-	}
-	var ackArgs []any
-	if *ack != "" {
-		if ackArgs, err = parseAckArgs(*ack); err != nil {
-			return err
-		}
-	}
-	cl, err := cf.build(e.stderr)
-	if err != nil {
-		return err
-	}
-	s, err := openSession(ctx, cl, t, []string{t.nsp}, e.stdout)
+	s, ackArgs, err := wf.open(ctx, e, pos, nil)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 
-	// The reader of stdin stops at EOF or a read error. It cannot be
-	// interrupted in a read: when ctx ends first, it is left blocked on
-	// stdin, and ends with the process.
+	// The reader of stdin stops at EOF, at a read error, or when the
+	// session ends (cancel). It cannot be interrupted in a read: when the
+	// session ends first, it is left blocked on stdin, and ends with the
+	// process.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	lines := make(chan string)
 	var readErr error
 	go func() {
@@ -103,9 +109,7 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 		}
 		readErr = sc.Err() // read after lines closes
 	}()
-	emitCtx, cancel := context.WithTimeout(ctx, time.Hour)
-	defer cancel()
-	return s.watch(ctx, watchOptions{ackArgs: ackArgs, lines: lines, linesIn: &readErr, out: e.stdout, stderr: e.stderr, emitCtx: emitCtx})
+	return s.watch(ctx, watchOptions{ackArgs: ackArgs, lines: lines, linesIn: &readErr, out: e.stdout, stderr: e.stderr})
 }
 
 // oneURL checks that the positional arguments are exactly a URL.

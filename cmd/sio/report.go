@@ -92,8 +92,9 @@ func summarize(h *histogram) *latency {
 	return l
 }
 
-func (b *bench) report(elapsed time.Duration) *report {
-	secs := b.cfg.duration.Seconds()
+// report summarizes the run, whose emits went on for ran.
+func (b *bench) report(ran time.Duration) *report {
+	secs := ran.Seconds()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := &report{

@@ -69,13 +69,12 @@ type nsEvent struct {
 
 // watchOptions say what watch does besides printing.
 type watchOptions struct {
-	ackArgs []any           // answer every ack request with these (nil: do not)
-	count   int             // return after this many events (0: never)
-	lines   <-chan string   // lines to emit on the first socket ("sio connect")
-	linesIn *error          // set when lines closed because of a read error
-	stderr  io.Writer       // for errors about lines
-	out     io.Writer       // where events are printed
-	emitCtx context.Context // bounds emits of lines
+	ackArgs []any         // answer every ack request with these (nil: do not)
+	count   int           // return after this many events (0: never)
+	lines   <-chan string // lines to emit on the first socket ("sio connect")
+	linesIn *error        // set when lines closed because of a read error
+	stderr  io.Writer     // for errors about lines
+	out     io.Writer     // where events are printed
 }
 
 // watch prints the session's events and reconnection steps as JSON lines
@@ -129,7 +128,7 @@ func (s *session) watch(ctx context.Context, o watchOptions) error {
 				}
 				return nil // EOF
 			}
-			s.emitLine(o, text)
+			s.emitLine(ctx, o, text)
 		case e := <-evs:
 			sock := s.sockets[e.i]
 			if !e.open {
@@ -159,13 +158,13 @@ func (s *session) watch(ctx context.Context, o watchOptions) error {
 
 // emitLine emits what a line typed to "sio connect" says, on the first
 // socket; a bad line or a failed emit is reported on stderr.
-func (s *session) emitLine(o watchOptions, text string) {
+func (s *session) emitLine(ctx context.Context, o watchOptions, text string) {
 	if text == "" {
 		return
 	}
 	name, args, err := parseLine(text)
 	if err == nil {
-		err = s.sockets[0].Emit(o.emitCtx, name, args...)
+		err = s.sockets[0].Emit(ctx, name, args...)
 	}
 	if err != nil {
 		fmt.Fprintf(o.stderr, "sio: %v\n", err)
