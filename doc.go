@@ -70,6 +70,12 @@
 // socket of Dial also closes its connection. Close returns once every
 // goroutine it owned has returned.
 //
+// # Logging
+//
+// The client logs nothing unless WithLogger gives it a *slog.Logger: then
+// the life of each connection at Info and every packet at Debug, never the
+// auth payload or a header value.
+//
 // # Errors
 //
 // Disconnect reasons are sentinel errors (ErrServerDisconnect,
