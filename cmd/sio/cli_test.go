@@ -421,7 +421,7 @@ func TestConnectReconnect(t *testing.T) {
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`^\{"time":"T","ns":"/chat","type":"connect"\}$`),
 		regexp.MustCompile(`^\{"time":"T","ns":"/chat","type":"disconnect","reason":"transport close","error":"sio: transport close: .*"\}$`),
-		regexp.MustCompile(`^\{"time":"T","type":"reconnect","attempt":1,"delay":"[0-9.]+m?s","reason":"transport close","error":".*"\}$`),
+		regexp.MustCompile(`^\{"time":"T","type":"reconnect","step":"attempt","attempt":1,"delay":"[0-9.]+m?s","reason":"transport close","error":".*"\}$`),
 		regexp.MustCompile(`^\{"time":"T","ns":"/chat","type":"connect"\}$`),
 		regexp.MustCompile(`^\{"time":"T","ns":"/chat","type":"disconnect","reason":"io server disconnect","error":"sio: io server disconnect"\}$`),
 	}
@@ -450,5 +450,44 @@ func TestNoReconnect(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, `"type":"disconnect","reason":"transport close"`) {
 		t.Errorf("stdout:\n%s", r.stdout)
+	}
+}
+
+// TestListenServerGone checks the lines of a reconnection that fails (the
+// server has stopped), and that ending the context (Ctrl-C) ends listen
+// with status 0.
+func TestListenServerGone(t *testing.T) {
+	srv := nodeserver.Start(t)
+	var out, errOut buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"listen", srv.URL() + "/chat"}, strings.NewReader(""), &out, &errOut)
+	}()
+	waitFor := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), what); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after 20 s, stdout:\n%s\nstderr:\n%s", what, out.String(), errOut.String())
+			}
+		}
+	}
+	waitFor(`"type":"connect"`)
+	srv.Stop()
+	waitFor(`"type":"reconnect","step":"error","attempt":1,"reason":`)
+	cancel() // Ctrl-C
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("status %d, stderr:\n%s", code, errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("listen did not end with its context")
+	}
+	for _, want := range []string{`"type":"disconnect","reason":"transport `, `"type":"reconnect","step":"attempt","attempt":1,"delay":`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout does not contain %s:\n%s", want, out.String())
+		}
 	}
 }

@@ -117,23 +117,27 @@ func connectErrorLine(now time.Time, nsp string, err error) []byte {
 	return l.bytes()
 }
 
-// managerLine renders a step of reconnection, or returns nil for those not
-// shown (a reconnection that succeeded shows as the sockets' connect).
+// managerLine renders a step of reconnection as a "reconnect" line whose
+// "step" is "attempt" (with its delay), "error" (the attempt failed) or
+// "failed" (reconnection gave up); it returns nil for a reconnection that
+// succeeded, which shows as the sockets' connect.
 func managerLine(now time.Time, ev sio.ManagerEvent) []byte {
-	var l *line
+	var step string
 	switch ev.Type {
 	case sio.ReconnectAttempt:
-		l = newLine(now, "", "reconnect")
-		l.int("attempt", ev.Attempt)
-		l.str("delay", ev.Delay.Round(time.Millisecond).String())
+		step = "attempt"
 	case sio.ReconnectError:
-		l = newLine(now, "", "reconnect_error")
-		l.int("attempt", ev.Attempt)
+		step = "error"
 	case sio.ReconnectFailed:
-		l = newLine(now, "", "reconnect_failed")
-		l.int("attempt", ev.Attempt)
+		step = "failed"
 	default:
 		return nil
+	}
+	l := newLine(now, "", "reconnect")
+	l.str("step", step)
+	l.int("attempt", ev.Attempt)
+	if ev.Type == sio.ReconnectAttempt {
+		l.str("delay", ev.Delay.Round(time.Millisecond).String())
 	}
 	if ev.Err != nil {
 		l.str("reason", reason(ev.Err))
