@@ -314,7 +314,8 @@ func TestBench(t *testing.T) {
 // TestBenchText checks the text report.
 func TestBenchText(t *testing.T) {
 	srv := nodeserver.Start(t)
-	r := runSio(t, nil, "bench", srv.URL(), "--clients", "3", "--duration", "1500ms", "--rate", "20", "--event", "ack", "--size", "10", "--ack")
+	r := runSio(t, nil, "bench", srv.URL(), "--clients", "3", "--duration", "1500ms", "--rate", "20", "--event", "ack", "--size", "10", "--ack",
+		"--local-addrs", "127.0.0.1,127.0.0.2")
 	if r.code != 0 {
 		t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
 	}
