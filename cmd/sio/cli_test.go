@@ -492,3 +492,36 @@ func TestListenServerGone(t *testing.T) {
 		}
 	}
 }
+
+// TestOlderServers checks emit, with and without auth, against socket.io
+// 3.1 and 2.5 (Engine.IO v3, found by itself or pinned with --eio 3).
+func TestOlderServers(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		flags   []string
+	}{
+		{"3", nil},
+		{"2", nil},
+		{"2", []string{"--eio", "3"}},
+	} {
+		t.Run(tc.version+strings.Join(tc.flags, ""), func(t *testing.T) {
+			srv := nodeserver.Start(t, nodeserver.WithVersion(tc.version))
+			r := runSio(t, nil, append([]string{"emit", srv.URL() + "/admin", "ack", "hi", `{"n":1}`, "--ack"}, tc.flags...)...)
+			if r.code != 0 {
+				t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+			}
+			checkLines(t, lines(t, r.stdout), `{"time":"T","ns":"/admin","type":"ack","args":["hi",{"n":1}]}`)
+
+			// Auth (a 2.x server reads it from the namespace's query):
+			// accepted, and not in the debug log.
+			r = runSio(t, nil, append([]string{"emit", srv.URL() + "/auth", "ack", "ok", "--ack", "-v", "--auth", `{"token":"secret"}`}, tc.flags...)...)
+			if r.code != 0 {
+				t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+			}
+			checkLines(t, lines(t, r.stdout), `{"time":"T","ns":"/auth","type":"ack","args":["ok"]}`)
+			if !strings.Contains(r.stderr, "40/auth <auth withheld>") || strings.Contains(r.stderr, "secret") {
+				t.Errorf("debug log:\n%s", r.stderr)
+			}
+		})
+	}
+}

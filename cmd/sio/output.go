@@ -153,33 +153,32 @@ func ackLine(now time.Time, nsp string, args sio.Args) []byte {
 	return l.bytes()
 }
 
-// reasons name the library's disconnect reasons as the official client does.
-var reasons = []struct {
-	err  error
-	name string
-}{
-	{sio.ErrServerDisconnect, "io server disconnect"},
-	{sio.ErrClientDisconnect, "io client disconnect"},
-	{sio.ErrPingTimeout, "ping timeout"},
-	{sio.ErrTransportClose, "transport close"},
-	{sio.ErrTransportError, "transport error"},
-	{sio.ErrParse, "parse error"},
-	{sio.ErrSlowConsumer, "slow consumer"},
-	{sio.ErrReconnectFailed, "reconnect failed"},
-	{sio.ErrProtocol, "unsupported protocol"},
-	{sio.ErrAckTimeout, "ack timeout"},
-}
-
-// reason names err: a disconnect reason, "connect refused", "timeout", or
-// the error's message cut short.
+// reason names err: a disconnect reason as the official client names it,
+// "connect refused", "timeout", or the error's message cut short.
 func reason(err error) string {
-	if err == nil {
+	switch {
+	case err == nil:
 		return ""
-	}
-	for _, r := range reasons {
-		if errors.Is(err, r.err) {
-			return r.name
-		}
+	case errors.Is(err, sio.ErrServerDisconnect):
+		return "io server disconnect"
+	case errors.Is(err, sio.ErrClientDisconnect):
+		return "io client disconnect"
+	case errors.Is(err, sio.ErrPingTimeout):
+		return "ping timeout"
+	case errors.Is(err, sio.ErrTransportClose):
+		return "transport close"
+	case errors.Is(err, sio.ErrTransportError):
+		return "transport error"
+	case errors.Is(err, sio.ErrParse):
+		return "parse error"
+	case errors.Is(err, sio.ErrSlowConsumer):
+		return "slow consumer"
+	case errors.Is(err, sio.ErrReconnectFailed):
+		return "reconnect failed"
+	case errors.Is(err, sio.ErrProtocol):
+		return "unsupported protocol"
+	case errors.Is(err, sio.ErrAckTimeout):
+		return "ack timeout"
 	}
 	var ce *sio.ConnectError
 	var he *sio.HandshakeError
