@@ -117,7 +117,7 @@ func (l *logger) logManagerEvent(ev *ManagerEvent) {
 		attrs = append(attrs, "delay", ev.Delay.Round(time.Millisecond))
 	}
 	if ev.Err != nil {
-		attrs = append(attrs, "reason", ev.Err.Error())
+		attrs = append(attrs, "reason", errString(ev.Err))
 	}
 	l.sl.Info("sio: "+ev.Type.String(), attrs...)
 }
@@ -176,9 +176,35 @@ func safeURL(u *url.URL) string {
 	return v.String()
 }
 
+// errString is err's message for a record, with the query of every URL
+// in it (net/http quotes the request's URL in its errors) withheld.
 func errString(err error) string {
 	if err == nil {
 		return ""
 	}
-	return err.Error()
+	return withoutQueries(err.Error())
+}
+
+// withoutQueries replaces the query of each URL in s by "?…".
+func withoutQueries(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			break
+		}
+		end := i + 3 + strings.IndexFunc(s[i+3:]+" ", func(r rune) bool { return r == ' ' || r == '"' || r == '\'' || r == '?' })
+		b.WriteString(s[:end])
+		s = s[end:]
+		if strings.HasPrefix(s, "?") {
+			b.WriteString("?…")
+			stop := strings.IndexAny(s, " \"'")
+			if stop < 0 {
+				stop = len(s)
+			}
+			s = s[stop:]
+		}
+	}
+	b.WriteString(s)
+	return b.String()
 }

@@ -60,3 +60,20 @@ func TestPacketText(t *testing.T) {
 		t.Errorf("binary: %q", got)
 	}
 }
+
+// TestWithoutQueries checks that the query of a URL in an error's message
+// (net/http quotes the request's URL) is withheld from the records.
+func TestWithoutQueries(t *testing.T) {
+	for in, want := range map[string]string{
+		`transport: polling GET: Get "http://h:1/socket.io/?EIO=4&token=s3&transport=polling": dial tcp: refused`: `transport: polling GET: Get "http://h:1/socket.io/?…": dial tcp: refused`,
+		`a wss://h/x?token=s3 b https://h/y c`: `a wss://h/x?… b https://h/y c`,
+		`ends with http://h/?token=s3`:         `ends with http://h/?…`,
+		`no url here ?token=s3`:                `no url here ?token=s3`,
+		`://?x`:                                `://?…`,
+		``:                                     ``,
+	} {
+		if got := withoutQueries(in); got != want {
+			t.Errorf("withoutQueries(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -182,4 +183,41 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestLoggerServerGone checks the records of reconnection attempts that
+// fail, and that the query, which the errors of net/http quote, is withheld.
+func TestLoggerServerGone(t *testing.T) {
+	const secret = "q-91d0c4"
+	srv, err := testserver.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	rec := &recorder{}
+	s := dial(t, srv.URL()+"/admin?token="+secret,
+		sio.WithLogger(slog.New(rec)),
+		sio.WithQuery(url.Values{"key": {secret}}),
+		sio.WithTransports(sio.Polling),
+		sio.WithReconnect(sio.Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond}))
+	srv.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		select {
+		case ev := <-s.Manager().Events():
+			if ev.Type != sio.ReconnectError {
+				continue
+			}
+		case <-time.After(time.Until(deadline)):
+			t.Fatalf("no failed reconnection attempt in 10 s; records:\n%s", rec.all())
+		}
+		break
+	}
+	s.Close()
+	logs := rec.all()
+	if !strings.Contains(logs, "INFO sio: reconnect_error attempt=") || !strings.Contains(logs, "?…") {
+		t.Errorf("no record of the failed attempt:\n%s", logs)
+	}
+	if strings.Contains(logs, secret) {
+		t.Errorf("the records contain the query's %q:\n%s", secret, logs)
+	}
 }
