@@ -74,7 +74,7 @@
 //
 // The client logs nothing unless WithLogger gives it a *slog.Logger: then
 // the life of each connection at Info and every packet at Debug, never the
-// auth payload or a header value.
+// auth payload, a header value or the URL's query.
 //
 // # Errors
 //
