@@ -170,6 +170,16 @@ func TestEmitRefused(t *testing.T) {
 	checkLines(t, lines(t, r.stdout), `{"time":"T","ns":"/auth","type":"ack","args":["ok"]}`)
 }
 
+// TestEmitAckTimeout checks that an acknowledgement that does not come is
+// an error (status 1) once --ack-timeout has passed.
+func TestEmitAckTimeout(t *testing.T) {
+	srv := nodeserver.Start(t)
+	r := runSio(t, nil, "emit", srv.URL(), "unheard-of", "--ack", "--ack-timeout", "300ms")
+	if r.code != 1 || !strings.Contains(r.stderr, "no acknowledgement in 300ms") || r.stdout != "" {
+		t.Errorf("status %d, stdout %q, stderr %q; want 1 and the timeout", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestVerbose checks that -v turns on the library's logger, which shows
 // neither the auth payload nor a header's value.
 func TestVerbose(t *testing.T) {
