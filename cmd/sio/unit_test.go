@@ -137,3 +137,22 @@ func FuzzParseLine(f *testing.F) {
 		_ = fmt.Sprint(args)
 	})
 }
+
+// TestStatusLine checks that the status line is redrawn in place on a
+// terminal and printed a line at a time otherwise.
+func TestStatusLine(t *testing.T) {
+	var tty, pipe strings.Builder
+	for _, s := range []*status{newStatus(&tty, true), newStatus(&pipe, false)} {
+		s.show(time.Second, 200, 1, 2000, 150, true, 1500*time.Microsecond, 12*time.Millisecond)
+		s.show(2*time.Second, 200, 1, 2000, 150, false, 0, 0)
+		s.done()
+	}
+	const first = "[   1s] connected 200  failed 1  emits/s 2000  events/s 150  ack p50 1.500ms p99 12.000ms"
+	const second = "[   2s] connected 200  failed 1  emits/s 2000  events/s 150"
+	if want := "\r\033[K" + first + "\r\033[K" + second + "\n"; tty.String() != want {
+		t.Errorf("terminal: %q, want %q", tty.String(), want)
+	}
+	if want := first + "\n" + second + "\n"; pipe.String() != want {
+		t.Errorf("not a terminal: %q, want %q", pipe.String(), want)
+	}
+}
