@@ -111,8 +111,10 @@ func (b *bench) report(ran time.Duration) *report {
 		Errors:      maps.Clone(b.errs),
 		ackBars:     b.ackH.bars(10),
 	}
-	r.EmitsPerSec = float64(r.Emits) / secs
-	r.ReceivedPerSec = float64(r.Received) / secs
+	if secs > 0 { // an interrupted run may have emitted for no time at all
+		r.EmitsPerSec = float64(r.Emits) / secs
+		r.ReceivedPerSec = float64(r.Received) / secs
+	}
 	for _, bb := range r.ackBars {
 		r.AckHistogram = append(r.AckHistogram, bucketJSON{float64(bb.upTo.Microseconds()) / 1000, bb.count})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -154,5 +155,21 @@ func TestStatusLine(t *testing.T) {
 	}
 	if want := first + "\n" + second + "\n"; pipe.String() != want {
 		t.Errorf("not a terminal: %q, want %q", pipe.String(), want)
+	}
+}
+
+// TestBenchInterrupted checks that a run ended before it began (Ctrl-C at
+// once) still reports, in JSON too, with every client failed.
+func TestBenchInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut strings.Builder
+	code := run(ctx, []string{"bench", "http://127.0.0.1:1", "--clients", "3", "--json"}, strings.NewReader(""), &out, &errOut)
+	var rep report
+	if err := json.Unmarshal([]byte(out.String()), &rep); code != 0 || err != nil {
+		t.Fatalf("status %d, report %q (%v), stderr %q", code, out.String(), err, errOut.String())
+	}
+	if rep.Failed != 3 || rep.Connected != 0 || rep.EmitsPerSec != 0 {
+		t.Errorf("report %+v", rep)
 	}
 }
