@@ -20,8 +20,9 @@ import (
 // header values, or the URL's query.
 //
 // Without WithLogger the client logs nothing, and logging costs a nil check.
-// l is used from the connection's goroutines; slog.Logger handlers are safe
-// for that.
+// l is called from the connection's reader and writer goroutines (slog
+// handlers are safe for concurrent use), so a handler that blocks holds up
+// the connection: at Debug, give it a fast writer.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l == nil {
