@@ -354,6 +354,9 @@ func (b *bench) emit(emitCtx, ackCtx context.Context, s *sio.Socket, acks *sync.
 	acks.Go(func() {
 		defer func() { <-inFlight }()
 		if _, err := f.Wait(ackCtx); err != nil {
+			if errors.Is(err, context.Canceled) {
+				err = errors.New("not answered by the end of the run")
+			}
 			b.fail("ack", err)
 			return
 		}
