@@ -82,6 +82,13 @@ type ConnectError struct {
 
 func (e *ConnectError) Error() string { return "sio: connect refused: " + e.Message }
 
+// ErrSessionUnknown: the server answered a poll of an established session
+// with "Session ID unknown" (the *HandshakeError is wrapped too). Behind a
+// load balancer, the likely cause is a missing sticky session or, with
+// cookie-based stickiness, an HTTP client without a cookie jar (see
+// WithHTTPClient).
+var ErrSessionUnknown = transport.ErrSessionUnknown
+
 // HandshakeError is a server's refusal of an Engine.IO request, such as
 // HTTP 400 {"code":0,"message":"Transport unknown"}. Use errors.As to get it.
 type HandshakeError = transport.HandshakeError

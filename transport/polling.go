@@ -616,11 +616,24 @@ func (p *polling) requestError(method string, err error) error {
 	return fmt.Errorf("transport: polling %s: %w", method, err)
 }
 
+// ErrSessionUnknown is returned, wrapping the *HandshakeError, when the
+// server answers a request of an established polling session with "Session
+// ID unknown". Behind a load balancer that usually means the request reached
+// another server than the handshake did: the balancer needs sticky sessions
+// and, when they are cookie-based, the HTTP client a cookie jar. A server
+// that restarted or dropped the session answers the same way.
+var ErrSessionUnknown = errors.New("transport: the server does not know the session " +
+	"(likely cause: a load balancer without sticky sessions, or no cookie jar in the HTTP client)")
+
 // statusError turns a response other than 200 into an error, usually a
-// *HandshakeError such as 400 {"code":1,"message":"Session ID unknown"}.
+// *HandshakeError such as 400 {"code":1,"message":"Session ID unknown"};
+// after the handshake, that one also matches ErrSessionUnknown.
 func (p *polling) statusError(resp *http.Response) error {
 	p.failed.Store(true)
 	if err := refusal(NamePolling, resp); err != nil {
+		if he, ok := err.(*HandshakeError); ok && he.Code == CodeSessionIDUnknown && p.sid != "" {
+			return fmt.Errorf("%w: %w", ErrSessionUnknown, err)
+		}
 		return err
 	}
 	return &HandshakeError{
