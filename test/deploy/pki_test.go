@@ -60,6 +60,7 @@ func newPKI(t *testing.T) *pki {
 	}
 	srv, srvKey := leaf(2, "127.0.0.1", x509.ExtKeyUsageServerAuth)
 	srv.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+	srv.DNSNames = []string{loopbackName} // see TestEnvProxy
 	p.certFile = writeFile(t, dir, "server.pem", pemBlock("CERTIFICATE", sign(t, srv, ca, srvKey, caKey)))
 	p.keyFile = writeFile(t, dir, "server-key.pem", pemBlock("EC PRIVATE KEY", marshalKey(t, srvKey)))
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,7 +154,8 @@ func nodeDir(t *testing.T) string {
 // node is one running test/deploy/node/server.js.
 type node struct {
 	*proc
-	port int
+	port   int
+	scheme string // http, or https with --tls-cert
 }
 
 // startNode starts server.js with its flags (see its header) on a free
@@ -184,7 +186,11 @@ func startNode(t *testing.T, name string, flags ...string) *node {
 		if err != nil {
 			t.Fatalf("%s: bad LISTENING line %q", p.name, line)
 		}
-		return &node{proc: p, port: port}
+		n := &node{proc: p, port: port, scheme: "http"}
+		if slices.Contains(flags, "--tls-cert") {
+			n.scheme = "https"
+		}
+		return n
 	case <-p.done:
 		t.Fatalf("%s exited before listening:\n%s", p.name, out.String())
 	case <-time.After(startTimeout):
@@ -194,6 +200,9 @@ func startNode(t *testing.T, name string, flags ...string) *node {
 }
 
 func (n *node) addr() string { return fmt.Sprintf("127.0.0.1:%d", n.port) }
+
+// url is the node's URL, for a client connecting to it directly.
+func (n *node) url() string { return n.scheme + "://" + n.addr() }
 
 // startRedis starts redis-server on a free port, without persistence.
 func startRedis(t *testing.T) string {

@@ -67,7 +67,7 @@ func TestTLS(t *testing.T) {
 	t.Parallel()
 	p := newPKI(t)
 	n := startNode(t, "tls", "--tls-cert", p.certFile, "--tls-key", p.keyFile)
-	url := fmt.Sprintf("https://127.0.0.1:%d", n.port)
+	url := n.url()
 	closeDefaultIdle(t)
 	for _, tc := range transportCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +93,7 @@ func TestMutualTLS(t *testing.T) {
 	t.Parallel()
 	p := newPKI(t)
 	n := startNode(t, "mtls", "--tls-cert", p.certFile, "--tls-key", p.keyFile, "--client-ca", p.caFile)
-	url := fmt.Sprintf("https://127.0.0.1:%d", n.port)
+	url := n.url()
 	for _, tc := range transportCases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testContext(t, 20*time.Second)
