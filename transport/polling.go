@@ -88,6 +88,8 @@ type polling struct {
 	readLimit  int64 // bound on a GET body
 	frameLimit int64 // bound on one frame in it (Config.ReadLimit)
 
+	via string // " through proxy URL" when there is one, for errors
+
 	// life is cancelled by Close: it aborts requests in flight.
 	life   context.Context
 	cancel context.CancelFunc
@@ -162,6 +164,7 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		p.frameLimit = defaultPollLimit
 	}
 	p.readLimit = p.frameLimit + bodySlack
+	p.via = viaProxy(p.client, u)
 	p.life, p.cancel = context.WithCancel(context.Background())
 
 	body, err := p.get(ctx)
@@ -607,13 +610,13 @@ func (p *polling) setHeader(req *http.Request) {
 }
 
 // requestError marks the connection failed and classifies err: after Close,
-// the request was aborted on purpose.
+// the request was aborted on purpose. The error names the proxy, if any.
 func (p *polling) requestError(method string, err error) error {
 	p.failed.Store(true)
 	if p.life.Err() != nil {
 		return errClosed
 	}
-	return fmt.Errorf("transport: polling %s: %w", method, err)
+	return fmt.Errorf("transport: polling %s%s: %w", method, p.via, err)
 }
 
 // ErrSessionUnknown is returned, wrapping the *HandshakeError, when the

@@ -77,7 +77,9 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 		if herr := refusal(NameWebSocket, resp); herr != nil {
 			return nil, herr
 		}
-		return nil, fmt.Errorf("transport: websocket dial: %w", err)
+		hu := *u
+		hu.Scheme = strings.Replace(u.Scheme, "ws", "http", 1)
+		return nil, fmt.Errorf("transport: websocket dial%s: %w", viaProxy(hc, &hu), err)
 	}
 	if cfg.ReadLimit > 0 {
 		c.SetReadLimit(cfg.ReadLimit)
