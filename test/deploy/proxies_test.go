@@ -216,19 +216,23 @@ func TestProxyRefuses(t *testing.T) {
 		target *node
 		check  func(err error) bool
 	}{
-		// CONNECT refused: net/http reports the proxy's reason.
-		{"connect", tp.url, secure, func(err error) bool { return strings.Contains(err.Error(), "Access denied") }},
+		// CONNECT refused: net/http reports the proxy's reason; the
+		// client says which proxy (so do the socks5 and absent cases).
+		{"connect", tp.url, secure, func(err error) bool {
+			return strings.Contains(err.Error(), "through proxy "+tp.url) && strings.Contains(err.Error(), "Access denied")
+		}},
 		// A forwarded request refused: the proxy's own answer.
 		{"forward", tp.url, plain, func(err error) bool {
 			var he *sio.HandshakeError
 			return errors.As(err, &he) && he.StatusCode == http.StatusForbidden && strings.Contains(he.Message, "Access denied")
 		}},
 		{"socks5", da.url, plain, func(err error) bool {
-			return strings.Contains(err.Error(), "socks connect") && strings.Contains(err.Error(), "not allowed by ruleset")
+			return strings.Contains(err.Error(), "through proxy "+da.url) && strings.Contains(err.Error(), "not allowed by ruleset")
 		}},
 		{"absent", closed, plain, func(err error) bool {
 			var op *net.OpError
-			return errors.As(err, &op) && op.Op == "proxyconnect" && errors.Is(err, syscall.ECONNREFUSED)
+			return strings.Contains(err.Error(), "through proxy "+closed) &&
+				errors.As(err, &op) && op.Op == "proxyconnect" && errors.Is(err, syscall.ECONNREFUSED)
 		}},
 	}
 	for _, tt := range tests {
