@@ -138,7 +138,7 @@ func nextMessage(ctx context.Context, s *sio.Socket) (sio.Event, error) {
 
 // Without a cookie jar, the cookie HAProxy sets is never sent back: polls
 // reach other nodes, which answer "Session ID unknown", and the client says
-// why that likely happened.
+// why that likely happened. WebSocket alone needs no jar.
 func testNoJar(t *testing.T, url string) {
 	ctx := testContext(t, 30*time.Second)
 	tr := &http.Transport{}
@@ -161,5 +161,10 @@ func testNoJar(t *testing.T, url string) {
 			t.Errorf("error %q does not name the likely cause", err)
 		}
 		t.Logf("%v without a jar: %v", transports, err)
+	}
+	// WebSocket alone is one connection: it needs no stickiness.
+	_, err := transportCases[0].connectAndSettle(ctx, url, sio.WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		t.Errorf("WebSocket alone without a jar: %v", err)
 	}
 }
