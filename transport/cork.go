@@ -69,15 +69,8 @@ func (c *corkConn) flushLocked() error {
 // It returns hc unchanged, and a nil function, when hc's transport is not
 // an *http.Transport (it cannot be wrapped).
 func corkingClient(hc *http.Client) (*http.Client, func() *corkConn) {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	ht, ok := base.(*http.Transport)
-	if !ok {
+	hc, ht := clientTransport(hc)
+	if ht == nil {
 		return hc, nil
 	}
 	t := ht.Clone()

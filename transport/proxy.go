@@ -11,15 +11,8 @@ import (
 // proxy answered. It returns "" when there is no proxy, or when client's
 // transport is not an *http.Transport, whose choice cannot be known.
 func viaProxy(client *http.Client, u *url.URL) string {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	rt := client.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	t, ok := rt.(*http.Transport)
-	if !ok || t.Proxy == nil {
+	_, t := clientTransport(client)
+	if t == nil || t.Proxy == nil {
 		return ""
 	}
 	req := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}
@@ -28,4 +21,19 @@ func viaProxy(client *http.Client, u *url.URL) string {
 		return ""
 	}
 	return " through proxy " + p.Redacted()
+}
+
+// clientTransport returns hc, http.DefaultClient when it is nil, and its
+// transport when that is an *http.Transport (http.DefaultTransport when it
+// has none), nil when it is another RoundTripper.
+func clientTransport(hc *http.Client) (*http.Client, *http.Transport) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, _ := rt.(*http.Transport)
+	return hc, t
 }
