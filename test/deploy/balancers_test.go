@@ -36,7 +36,7 @@ backend nodes
 
 // haproxyServer is one server line; %[1]s is the node's name, %[2]s its
 // address.
-const haproxyServer = "  server %[1]s %[2]s check inter 1s fall 1 rise 1 cookie %[1]s\n"
+const haproxyServer = "  server %[1]s %[2]s check cookie %[1]s\n"
 
 // startHAProxy starts HAProxy in front of nodes and returns its URL.
 func startHAProxy(t *testing.T, nodes map[string]*node) string {

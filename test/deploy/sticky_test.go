@@ -18,7 +18,6 @@ import (
 // on every node (Redis adapter); without a jar the client ends with an
 // error naming the likely cause.
 func TestHAProxySticky(t *testing.T) {
-	t.Parallel()
 	c := startCluster(t)
 	url := startHAProxy(t, c.nodes)
 	closeDefaultIdle(t)

@@ -84,7 +84,7 @@ if (flags["tls-cert"]) {
   httpServer = http.createServer();
 }
 
-const io = new Server(httpServer, { pingInterval: 5000, pingTimeout: 5000 });
+const io = new Server(httpServer);
 // Before engine.io's own listeners: stats, and the header on every answer.
 // engine.io's listener, attached by new Server, passes other paths on to
 // earlier listeners only: ours goes first and answers /deploy/stats itself.
