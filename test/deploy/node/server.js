@@ -15,13 +15,11 @@
 //   --tls-cert FILE --tls-key FILE   serve https/wss
 //   --client-ca FILE   require a client certificate signed by this CA (mutual TLS)
 //
-// What the node reports:
-//   - every HTTP answer (polling, the WebSocket handshake, errors) carries
-//     the header X-Sio-Node: NAME;
-//   - GET /deploy/stats (outside the Engine.IO path) answers
-//     {"name", "sessions": {engine id: requests served}, "unknown": requests
-//     for a session this node does not know}: a request that a balancer sent
-//     to the wrong node counts in "unknown" there.
+// Which node served each request: GET /deploy/stats (outside the Engine.IO
+// path) answers {"name", "sessions": {engine id: requests served, the
+// handshake, polls and the WebSocket upgrade}, "unknown": requests for a
+// session this node does not know}. A request that a balancer sent to the
+// wrong node counts in "unknown" there.
 //
 // Events (all answer through the acknowledgement):
 //   info                  -> {node, id, engineId, transport}
@@ -54,7 +52,6 @@ const sessions = new Map(); // engine id -> requests served
 let unknown = 0;
 
 function route(req, res) {
-  res.setHeader("X-Sio-Node", name);
   if (req.url === "/deploy/stats") {
     res.setHeader("Content-Type", "application/json");
     res.end(JSON.stringify({ name, sessions: Object.fromEntries(sessions), unknown }));
@@ -90,12 +87,6 @@ const io = new Server(httpServer);
 // earlier listeners only: ours goes first and answers /deploy/stats itself.
 httpServer.prependListener("request", route);
 httpServer.prependListener("upgrade", (req) => count(req));
-io.engine.on("initial_headers", (headers) => {
-  headers["X-Sio-Node"] = name;
-});
-io.engine.on("headers", (headers) => {
-  headers["X-Sio-Node"] = name;
-});
 io.engine.on("connection", (conn) => sessions.set(conn.id, 1));
 
 let data = null; // the Redis client for receipts
