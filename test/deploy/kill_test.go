@@ -45,6 +45,8 @@ type killClient struct {
 	disconnected time.Time     // first EventDisconnect
 	reason       error         // its Err
 	rejoined     time.Time     // first EventConnect after it
+	again        []error       // the reasons of later disconnections
+	handshake    time.Time     // the reconnection's handshake done (Reconnected)
 	attempt      int           // the reconnection attempt that connected
 	delay        time.Duration // the backoff before that attempt
 	failures     []error       // of the attempts that failed
@@ -70,6 +72,8 @@ func (k *killClient) watch() {
 				k.disconnected, k.reason = time.Now(), ev.Err
 			case ev.Type == sio.EventConnect && !k.disconnected.IsZero() && k.rejoined.IsZero():
 				k.rejoined = time.Now()
+			case ev.Type == sio.EventDisconnect:
+				k.again = append(k.again, ev.Err)
 			}
 			k.mu.Unlock()
 		case ev, ok := <-mevents:
@@ -85,7 +89,7 @@ func (k *killClient) watch() {
 				k.failures = append(k.failures, ev.Err)
 			case sio.Reconnected:
 				if k.attempt == 0 {
-					k.attempt = ev.Attempt
+					k.attempt, k.handshake = ev.Attempt, time.Now()
 					if ev.Attempt <= len(delays) {
 						k.delay = delays[ev.Attempt-1]
 					}
@@ -252,11 +256,18 @@ func testKillNode(t *testing.T, c *cluster, url string) {
 
 	// Reconnection: each client of the victim, on its first attempt, to a
 	// live node; the time from the kill to its EventConnect.
-	var times, beyond []time.Duration // after the kill; after the backoff delay
+	// From the kill: to the reconnection, to the disconnection noticed;
+	// from the disconnection, beyond the backoff delay: to the handshake
+	// done, to the join done.
+	var times, noticed, handshook, joined []time.Duration
 	for i, k := range ks {
 		k.mu.Lock()
 		disconnected, reason, rejoined, attempt, delay, failures := k.disconnected, k.reason, k.rejoined, k.attempt, k.delay, k.failures
+		again, handshake := k.again, k.handshake
 		k.mu.Unlock()
+		if len(again) > 0 {
+			t.Errorf("client %d disconnected again after it had reconnected: %v", i, again)
+		}
 		if k.node != victim {
 			if !disconnected.IsZero() {
 				t.Errorf("client %d on %s, which lived, was disconnected %v after the kill: %v",
@@ -269,16 +280,20 @@ func testKillNode(t *testing.T, c *cluster, url string) {
 				i, attempt, failures)
 		}
 		times = append(times, rejoined.Sub(killed))
-		beyond = append(beyond, rejoined.Sub(killed)-delay)
+		noticed = append(noticed, disconnected.Sub(killed))
+		handshook = append(handshook, handshake.Sub(disconnected)-delay)
+		joined = append(joined, rejoined.Sub(disconnected)-delay)
 		inf, err := upgraded(ctx, k.s)
 		if err != nil || inf.Node == victim {
 			t.Errorf("client %d after the kill: on %q, %v", i, inf.Node, err)
 		}
 	}
 	t.Logf("killed %s with %d of %d clients (per node %v): reconnected after the kill in p50 %v, max %v "+
-		"(beyond each one's backoff delay: p50 %v, max %v); %d acked emits, all acknowledged once, "+
+		"(the disconnection noticed after p50 %v, max %v; from it, beyond each one's backoff delay, the handshake done "+
+		"after p50 %v, max %v, the join after p50 %v, max %v); %d acked emits, all acknowledged once, "+
 		"%d received twice (retries of emits the victim had received)",
-		victim, len(times), clients, perNode, p50(times), pmax(times), p50(beyond), pmax(beyond), emitted, dups)
+		victim, len(times), clients, perNode, p50(times), pmax(times), p50(noticed), pmax(noticed),
+		p50(handshook), pmax(handshook), p50(joined), pmax(joined), emitted, dups)
 }
 
 // p50 returns the median of ds, rounded to the millisecond.
