@@ -202,3 +202,64 @@ func TestDetachAttach(t *testing.T) {
 		t.Fatal("a resolved future resolved again")
 	}
 }
+
+// A Wait whose context ends while the future is being attached again (a
+// resend: Detach, then Attach under a new id) races nothing: the future's
+// entry is withdrawn under the table's lock (-race checks it), and no entry
+// is left behind.
+func TestWaitRacesAttach(t *testing.T) {
+	var tb Table[int]
+	for range 200 {
+		id, f := tb.Register()
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); f.Wait(ctx) }()
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if tb.Detach(id) == nil {
+					return
+				}
+				id = tb.Attach(f)
+			}
+		}()
+		cancel()
+		wg.Wait()
+		tb.Detach(id)
+	}
+	if tb.Len() != 0 {
+		t.Fatalf("Len = %d", tb.Len())
+	}
+}
+
+// A cancelled Wait tells the table's owner which entry it withdrew, so that
+// whatever the owner keeps for that id (a resend's arguments, its timer)
+// goes with it.
+func TestWithdrawnHook(t *testing.T) {
+	var tb Table[int]
+	got := make(chan uint64, 1)
+	tb.OnWithdraw(func(id uint64) { got <- id })
+	tb.Register()
+	id, f := tb.Register()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.Wait(ctx)
+	select {
+	case w := <-got:
+		if w != id {
+			t.Fatalf("withdrawn id %d, want %d", w, id)
+		}
+	default:
+		t.Fatal("a cancelled Wait did not report its withdrawn entry")
+	}
+	// A future resolved by a reply reports nothing.
+	id, f = tb.Register()
+	tb.Resolve(id, 1)
+	f.Wait(ctx)
+	select {
+	case w := <-got:
+		t.Fatalf("a resolved future reported %d withdrawn", w)
+	default:
+	}
+}

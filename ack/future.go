@@ -15,10 +15,12 @@ type Future[T any] struct {
 	value    T
 	err      error
 
-	// table and id (guarded by table's mutex) let a cancelled Wait withdraw
-	// the pending entry, so that a reply that never comes does not keep the
-	// future alive.
-	table *Table[T]
+	// table lets a cancelled Wait withdraw the pending entry, so that a
+	// reply that never comes does not keep the future alive. It is set by
+	// Attach and read by Wait, which may run at the same time (a resend
+	// attaches the future again while the program waits on it): hence the
+	// atomic. id is guarded by the table's mutex.
+	table atomic.Pointer[Table[T]]
 	id    uint64
 }
 
@@ -65,8 +67,8 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 	case <-ctx.Done():
 		var zero T
 		f.resolve(zero, ctx.Err()) // may lose to a reply: either result is final
-		if f.table != nil {
-			f.table.forget(f)
+		if t := f.table.Load(); t != nil {
+			t.withdraw(f)
 		}
 		<-f.done
 	}

@@ -11,7 +11,17 @@ type Table[T any] struct {
 	next    uint64
 	pending map[uint64]*Future[T]
 	closed  error // once set, Register and Attach fail futures at once
+	// withdrawn, set once by OnWithdraw before the table is used, is told
+	// the id of each entry a cancelled Wait removed.
+	withdrawn func(id uint64)
 }
+
+// OnWithdraw registers fn to be called with the id of every entry that a
+// Wait whose context ended removes, so that the table's owner can drop what
+// it keeps for that id (a resend's arguments, a timer). fn runs on the
+// goroutine of that Wait, with no lock of the table held. Call OnWithdraw
+// before the table is used, at most once.
+func (t *Table[T]) OnWithdraw(fn func(id uint64)) { t.withdrawn = fn }
 
 // Register reserves the next id and returns it with the future that its
 // reply will resolve. Register the future before the packet is written, so
@@ -35,7 +45,8 @@ func (t *Table[T]) Attach(f *Future[T]) uint64 {
 		if t.pending == nil {
 			t.pending = make(map[uint64]*Future[T])
 		}
-		f.table, f.id = t, id
+		f.table.Store(t)
+		f.id = id
 		t.pending[id] = f
 	}
 	t.mu.Unlock()
@@ -57,13 +68,19 @@ func (t *Table[T]) Detach(id uint64) *Future[T] {
 	return f
 }
 
-// forget removes f's entry, if it is still registered.
-func (t *Table[T]) forget(f *Future[T]) {
+// withdraw removes f's entry, if it is still registered, and tells the
+// table's owner (see OnWithdraw).
+func (t *Table[T]) withdraw(f *Future[T]) {
 	t.mu.Lock()
-	if t.pending[f.id] == f {
-		delete(t.pending, f.id)
+	id := f.id
+	found := t.pending[id] == f
+	if found {
+		delete(t.pending, id)
 	}
 	t.mu.Unlock()
+	if found && t.withdrawn != nil {
+		t.withdrawn(id)
+	}
 }
 
 // Resolve delivers the reply for id and reports whether a future was waiting
