@@ -184,11 +184,8 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 	if err != nil {
 		return nil, err
 	}
-	if m.cfg.connectTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, m.cfg.connectTimeout)
-		defer cancel()
-	}
+	ctx, cancel := m.connectContext(ctx)
+	defer cancel()
 	conn, err := m.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -244,6 +241,16 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 		return nil, err
 	}
 	return s, nil
+}
+
+// connectContext bounds connecting or joining by WithConnectTimeout, when
+// it sets one: 0 means no timeout, for the first connection and every
+// reconnection alike.
+func (m *Manager) connectContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if m.cfg.connectTimeout > 0 {
+		return context.WithTimeout(ctx, m.cfg.connectTimeout)
+	}
+	return context.WithCancel(ctx)
 }
 
 // encodeAuth checks the auth payload early, so that a bad one is the
@@ -451,7 +458,7 @@ func (m *Manager) reconnect(cause error) {
 			m.stopReconnecting()
 			return
 		}
-		ctx, cancel := context.WithTimeout(m.ctx, m.cfg.connectTimeout)
+		ctx, cancel := m.connectContext(m.ctx)
 		conn, err := m.dial(ctx)
 		cancel()
 		if err != nil {

@@ -235,7 +235,8 @@ func WithEngineIO(version int) Option {
 
 // WithConnectTimeout bounds connecting and joining a namespace when the
 // context given to Dial or Manager.Socket has no earlier deadline
-// (default 20 s).
+// (default 20 s), and each attempt of a reconnection and each namespace's
+// join after it. 0 means no timeout.
 func WithConnectTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.connectTimeout = d })
 }

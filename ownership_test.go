@@ -1,0 +1,143 @@
+package sio_test
+
+// Regression tests for the lifecycle defects of issue 10: each one is about
+// who owns a piece of state and when it ends.
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/test/testserver"
+)
+
+// goroutinesIn counts the goroutines whose stack mentions fn.
+
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<22)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			n++
+		}
+	}
+	return n
+}
+
+// Defect 2: a Manager socket that the server kicked while the program had
+
+// more unread events than Events holds leaves the Manager's map; Close must
+
+// still stop its delivery: Events closes with at most its buffer left.
+
+// Defect 3: WithConnectTimeout(0) means no timeout, for reconnections too.
+
+func TestConnectTimeoutZeroReconnects(t *testing.T) {
+	srv := startServer(t)
+	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithConnectTimeout(0),
+		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond, Attempts: 3}))
+	if err := s.Emit(testCtx(t), "close-transport"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, s); ev.Type != sio.EventDisconnect {
+		t.Fatalf("event %v (%v), want disconnect", ev.Type, ev.Err)
+	}
+	if ev := next(t, s); ev.Type != sio.EventConnect {
+		t.Fatalf("event %v (%v), want connect: the reconnection failed", ev.Type, ev.Err)
+	}
+}
+
+// Defect 4: emits, acknowledged emits and their resends racing
+
+// Socket.Close are never written after the socket's DISCONNECT: the test
+
+// server, like the official one, closes the whole connection on a packet
+
+// for a namespace that is not joined ("invalid state"), which would take
+
+// the sibling namespace down.
+
+// Defect 5: after a reconnection, a namespace whose CONNECT the server does
+
+// not answer neither blocks the others from joining again nor waits past
+
+// the connect timeout.
+
+// Defect 6: the event queue's byte limit counts what a queued event keeps:
+
+// its name, and not the whole frame its arguments came in. 120 events of
+
+// one small argument padded with 1 MiB of JSON whitespace stay far below
+
+// 120 MiB; 20 events with a 1 MiB name exceed a 1 MiB limit.
+
+// scriptedEvents starts a server that accepts "/", sends frame n times,
+
+// then pings and closes synced once the pong shows the client's reader has
+
+// handled every frame.
+
+func scriptedEvents(t *testing.T, frame string, n int, synced chan struct{}) *testserver.Server {
+	steps := handshake(testserver.Open{})
+	for range n {
+		steps = append(steps, testserver.Send(frame))
+	}
+	steps = append(steps, testserver.Send("2"), func(ctx context.Context, c *testserver.Conn) error {
+		for {
+			f, err := c.Read(ctx)
+			if err != nil {
+				return err
+			}
+			if f.Text == "3" {
+				close(synced)
+				return nil
+			}
+		}
+	}, testserver.WaitForClose())
+	return scripted(t, steps...)
+}
+
+// blockingServer accepts "/" and then reads nothing until its context
+
+// ends, so that the client's writes back up into its send queue. Every
+
+// connection after the first is cut once it has handed out seq.
+
+func blockingServer(t *testing.T, stall <-chan struct{}) *testserver.Server {
+	return startServer(t, testserver.WithTransports("websocket"), testserver.WithHandler(func(ctx context.Context, c *testserver.Conn) error {
+		if err := testserver.Script(handshake(testserver.Open{})...)(ctx, c); err != nil {
+			return err
+		}
+		select {
+		case <-stall:
+			return c.Cut()
+		case <-ctx.Done():
+			return nil
+		}
+	}))
+}
+
+// Defect 7: emits waiting for room in the send queue when the connection
+
+// drops go back to the offline queue whatever its limit (README: "one in
+
+// flight when the connection was lost goes back to the queue regardless").
+
+// Defect 8: once Socket.Close has returned, no acknowledgement timer of the
+
+// socket runs, even one that was resending into a full send queue.
+
+// Defect 9: a Wait given up on drops the emit's resend state (its
+
+// arguments, its timer) at once, not at the timeout or the next
+
+// disconnection.
+
+type payload struct {
+	Data string
+	N    int
+}
