@@ -127,6 +127,32 @@ func blockingServer(t *testing.T, stall <-chan struct{}) *testserver.Server {
 
 // flight when the connection was lost goes back to the queue regardless").
 
+func TestEmitsWaitingInSendQueueRequeuedOnLoss(t *testing.T) {
+	stall := make(chan struct{})
+	srv := blockingServer(t, stall)
+	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithOfflineQueueLimit(0),
+		sio.WithReconnect(sio.Backoff{Min: time.Hour, Max: time.Hour}))
+	ctx := testCtx(t)
+	big := strings.Repeat("x", 500_000)
+	const n = 48
+	errs := make(chan error, n)
+	for range n {
+		go func() { errs <- s.Emit(ctx, "echo", big) }()
+	}
+	time.Sleep(500 * time.Millisecond) // the queue is full, the rest wait
+	close(stall)
+	failed := 0
+	var last error
+	for range n {
+		if err := <-errs; err != nil {
+			failed, last = failed+1, err
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d emits made while connected failed when the connection dropped: %v", failed, last)
+	}
+}
+
 // Defect 8: once Socket.Close has returned, no acknowledgement timer of the
 
 // socket runs, even one that was resending into a full send queue.

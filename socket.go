@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"sync"
 	"time"
 
@@ -43,8 +42,7 @@ type Socket struct {
 	// Manager.Socket (or Dial) and once for the Manager's reconnection.
 	joined   chan error
 	rejoined chan error
-	seq      uint64   // emit order, for queueing and resending in order
-	offline  []queued // emits made while not connected, by seq
+	offline  offlineQueue // emits made while not connected, and the emit order
 	resend   map[uint64]*ackEmit
 	// abandoned marks a join given up on (its context ended) after its
 	// CONNECT went out: the socket stays registered until the server
@@ -63,13 +61,6 @@ const (
 	disconnected                    // connection lost, the Manager is reconnecting
 	ended                           // for good
 )
-
-// queued is an emit waiting in the offline queue.
-type queued struct {
-	seq uint64
-	msg packet.Message // an emit without ack, encoded…
-	ae  *ackEmit       // …or an acknowledged one, encoded when sent
-}
 
 // ackEmit is an acknowledged emit that is encoded when it is sent, because
 // its ack id is chosen then: one queued while offline, or one that may be
@@ -90,6 +81,7 @@ func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *
 		nsp:      nsp,
 		cfg:      cfg,
 		auth:     auth,
+		offline:  offlineQueue{limit: cfg.offlineQueue},
 		box:      newMailbox(cfg.queueEvents, cfg.queueBytes),
 		done:     make(chan struct{}),
 		joined:   make(chan error, 1),
@@ -270,7 +262,7 @@ func (s *Socket) send(ctx context.Context, msg packet.Message, volatile bool) er
 		if volatile {
 			return ErrDropped
 		}
-		return s.enqueue(queued{msg: msg})
+		return s.offline.add(queued{msg: msg})
 	}
 	s.mu.Unlock()
 	switch {
@@ -281,7 +273,7 @@ func (s *Socket) send(ctx context.Context, msg packet.Message, volatile bool) er
 	}
 	err = conn.send(ctx, msg)
 	if err != nil && s.lostConn(conn, err) {
-		return s.requeue(queued{msg: msg}) // lost meanwhile: queue it
+		return s.requeue(queued{msg: msg}) // lost meanwhile: it goes back, whatever the limit
 	}
 	return err
 }
@@ -328,41 +320,15 @@ func (s *Socket) lostConnLocked(conn *engineConn, err error) bool {
 	return s.conn != conn || conn.ended() && s.m.cfg.reconnect != nil
 }
 
-// requeue puts a message whose connection was lost in the offline queue.
+// requeue puts back in the offline queue, whatever its limit, an emit that
+// was accepted and whose connection was lost under it.
 func (s *Socket) requeue(q queued) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == ended {
 		return fmt.Errorf("%w: %w", ErrClosed, s.err)
 	}
-	return s.enqueue(q)
-}
-
-// enqueue adds q to the offline queue, in seq order. s.mu is held. The
-// queue's limit applies to new emits (seq 0): one that was accepted before
-// and comes back (its connection was lost under it) is never refused, so
-// the queue exceeds the limit by at most the emits in flight.
-func (s *Socket) enqueue(q queued) error {
-	if q.seq == 0 && len(s.offline) >= s.cfg.offlineQueue {
-		return fmt.Errorf("%w: %d emits wait for the connection", ErrQueueFull, len(s.offline))
-	}
-	if q.seq == 0 {
-		s.seq++
-		q.seq = s.seq
-		if q.ae != nil {
-			q.ae.seq = q.seq
-		}
-	}
-	i, _ := slices.BinarySearchFunc(s.offline, q.seq, func(e queued, seq uint64) int {
-		switch {
-		case e.seq < seq:
-			return -1
-		case e.seq > seq:
-			return 1
-		}
-		return 0
-	})
-	s.offline = slices.Insert(s.offline, i, q)
+	s.offline.putBack(q)
 	return nil
 }
 
@@ -374,8 +340,7 @@ func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
 	case connected:
 		conn := s.conn
 		if ae.seq == 0 {
-			s.seq++
-			ae.seq = s.seq
+			ae.seq = s.offline.next()
 		}
 		s.mu.Unlock()
 		return s.transmit(ctx, conn, ae)
@@ -385,7 +350,11 @@ func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
 		return fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	defer s.mu.Unlock()
-	return s.enqueue(queued{seq: ae.seq, ae: ae})
+	if ae.seq != 0 {
+		s.offline.putBack(queued{seq: ae.seq, ae: ae}) // a resend
+		return nil
+	}
+	return s.offline.add(queued{ae: ae})
 }
 
 // transmit sends ae on conn under a new ack id, with its timeout. When conn
@@ -435,15 +404,11 @@ func (s *Socket) unsent(conn *engineConn, ae *ackEmit, id uint64, err error) err
 		s.acks.Fail(id, err)
 		return err
 	}
-	var qerr error
 	if s.acks.Detach(id) != nil { // nil: connLost or a reply came first
-		qerr = s.enqueue(queued{seq: ae.seq, ae: ae})
+		s.offline.putBack(queued{seq: ae.seq, ae: ae})
 	}
 	s.mu.Unlock()
-	if qerr != nil {
-		s.failFuture(ae.future, qerr)
-	}
-	return qerr
+	return nil
 }
 
 // forgetSent drops the resend state of ack id, stopping its timer, and
@@ -774,7 +739,7 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	recovered := pid != "" && pid == s.pid
 	s.id, s.pid = sid, pid
 	s.state = connected
-	if len(s.offline) > 0 {
+	if s.offline.len() > 0 {
 		s.state = flushing // the Manager's reconnection sends the queue first
 	}
 	s.m.cfg.log.socketEvent(s.nsp, Event{Type: EventConnect, Recovered: recovered})
@@ -814,14 +779,12 @@ func (s *Socket) flush(ctx context.Context, conn *engineConn) {
 			s.mu.Unlock()
 			return
 		}
-		if len(s.offline) == 0 {
+		q, ok := s.offline.pop()
+		if !ok {
 			s.state = connected
-			s.offline = nil
 			s.mu.Unlock()
 			return
 		}
-		q := s.offline[0]
-		s.offline = s.offline[1:]
 		s.mu.Unlock()
 
 		if q.ae != nil {
@@ -866,7 +829,7 @@ func (s *Socket) connLost(c *engineConn, err error) {
 			ae.timer.Stop()
 		}
 		if ae.tries <= s.cfg.retries && s.acks.Detach(id) != nil {
-			s.enqueue(queued{seq: ae.seq, ae: ae})
+			s.offline.putBack(queued{seq: ae.seq, ae: ae})
 		}
 	}
 	s.acks.FailAll(err) // under s.mu: see transmit
@@ -914,8 +877,7 @@ func (s *Socket) end(err error, forget bool) {
 	if was == joining {
 		s.resolveJoin(err)
 	}
-	offline := s.offline
-	s.offline = nil
+	offline := s.offline.take()
 	for id, ae := range s.resend {
 		delete(s.resend, id)
 		if ae.timer != nil {
