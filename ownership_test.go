@@ -5,8 +5,10 @@ package sio_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,6 +164,35 @@ func TestEmitsWaitingInSendQueueRequeuedOnLoss(t *testing.T) {
 // arguments, its timer) at once, not at the timeout or the next
 
 // disconnection.
+
+func TestCancelledWaitDropsResendState(t *testing.T) {
+	srv := scripted(t, append(handshake(testserver.Open{}), testserver.WaitForClose())...)
+	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithAckTimeout(time.Hour), sio.WithRetries(1))
+	ctx := testCtx(t)
+	var freed atomic.Int32
+	const n = 50
+	for i := range n {
+		arg := &payload{Data: strings.Repeat("x", 10_000), N: i}
+		runtime.SetFinalizer(arg, func(*payload) { freed.Add(1) })
+		f, err := s.EmitWithAck(ctx, "ack", arg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := f.Wait(wctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait: %v", err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for freed.Load() < n && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := freed.Load(); got < n {
+		t.Fatalf("%d of %d arguments of cancelled waits are still kept", n-got, n)
+	}
+}
 
 type payload struct {
 	Data string

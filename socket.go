@@ -76,7 +76,7 @@ type ackEmit struct {
 }
 
 func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *Socket {
-	return &Socket{
+	s := &Socket{
 		m:        m,
 		nsp:      nsp,
 		cfg:      cfg,
@@ -87,6 +87,11 @@ func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *
 		joined:   make(chan error, 1),
 		rejoined: make(chan error, 1),
 	}
+	// A Wait given up on drops the emit's resend state (arguments, timer)
+	// with its pending entry, not when the timer fires or the connection
+	// drops.
+	s.acks.OnWithdraw(func(id uint64) { s.forgetSent(id) })
+	return s
 }
 
 // Events returns the channel on which the socket delivers what happens to
