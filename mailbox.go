@@ -137,6 +137,13 @@ func (m *mailbox) closeIfDone() {
 	}
 }
 
+// isClosed reports whether the channel is closed: delivery is over.
+func (m *mailbox) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
+}
+
 // discard drops every undelivered event, stops the pump and closes the
 // channel. Events already in the channel's buffer can still be read. It is
 // idempotent and returns once the pump has exited.

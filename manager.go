@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,9 +36,12 @@ type Manager struct {
 
 	dialMu sync.Mutex // serialises opening the connection
 
-	mu           sync.Mutex
-	conn         *engineConn        // the latest connection, nil before the first
-	sockets      map[string]*Socket // by namespace
+	mu      sync.Mutex
+	conn    *engineConn        // the latest connection, nil before the first
+	sockets map[string]*Socket // by namespace
+	// draining are the mailboxes of sockets that ended and left sockets
+	// while the program had events still to read: Close stops them too.
+	draining     []*mailbox
 	isClosed     bool
 	reconnecting bool           // the reconnection goroutine runs
 	loops        sync.WaitGroup // the reconnection goroutine
@@ -593,6 +597,10 @@ func (m *Manager) remove(s *Socket) {
 	m.mu.Lock()
 	if m.sockets[s.nsp] == s {
 		delete(m.sockets, s.nsp)
+		m.draining = slices.DeleteFunc(m.draining, (*mailbox).isClosed)
+		if !s.box.isClosed() {
+			m.draining = append(m.draining, s.box)
+		}
 	}
 	last := m.private && len(m.sockets) == 0
 	conn := m.conn
@@ -621,6 +629,16 @@ func (m *Manager) Close() error {
 		m.cancel()
 		for _, s := range sockets {
 			s.leave(ErrClientDisconnect, true)
+		}
+		// Sockets that ended before (kicked, refused) may still be
+		// delivering their last events: stop that too. None is added
+		// from now on (the sockets above left already).
+		m.mu.Lock()
+		draining := m.draining
+		m.draining = nil
+		m.mu.Unlock()
+		for _, b := range draining {
+			b.discard()
 		}
 		if conn != nil {
 			conn.close()

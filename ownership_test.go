@@ -36,6 +36,35 @@ func goroutinesIn(fn string) int {
 
 // still stop its delivery: Events closes with at most its buffer left.
 
+func TestManagerCloseStopsKickedSocketDelivery(t *testing.T) {
+	srv := startServer(t)
+	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket))
+	s := managerSocket(t, m, "/")
+	ctx := testCtx(t)
+	if err := s.Emit(ctx, "stream", 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Emit(ctx, "kick"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	case <-ctx.Done():
+		t.Fatal("not kicked")
+	}
+	m.Close()
+	if n := goroutinesIn("(*mailbox).run"); n != 0 {
+		t.Fatalf("%d delivery goroutines still run after Manager.Close returned", n)
+	}
+	n := 0
+	for range s.Events() {
+		n++
+	}
+	if n > 8 {
+		t.Fatalf("%d events delivered after Manager.Close; want at most the channel's buffer", n)
+	}
+}
+
 // Defect 3: WithConnectTimeout(0) means no timeout, for reconnections too.
 
 func TestConnectTimeoutZeroReconnects(t *testing.T) {
