@@ -147,6 +147,30 @@ func (a Args) String() string {
 	return b.String()
 }
 
+// compact returns the arguments copied into one buffer of their own size,
+// so that they no longer keep alive the frame they were decoded from.
+func (a Args) compact() Args {
+	n := a.size()
+	if n == 0 {
+		return a
+	}
+	buf := make([]byte, 0, n)
+	elems := make([]json.RawMessage, len(a.elems))
+	for i, e := range a.elems {
+		buf = append(buf, e...)
+		elems[i] = buf[len(buf)-len(e) : len(buf) : len(buf)]
+	}
+	var atts [][]byte
+	if len(a.attachments) > 0 {
+		atts = make([][]byte, len(a.attachments))
+		for i, b := range a.attachments {
+			buf = append(buf, b...)
+			atts[i] = buf[len(buf)-len(b) : len(buf) : len(buf)]
+		}
+	}
+	return Args{elems: elems, attachments: atts, codec: a.codec}
+}
+
 // size is the number of payload bytes the arguments hold.
 func (a Args) size() int64 {
 	var n int

@@ -52,15 +52,26 @@ func (m *mailbox) push(ev Event) bool {
 	if m.ending {
 		return false
 	}
-	size := ev.Args.size()
 	if m.pending() > 0 || m.pumping {
+		// Queued: it is kept for as long as the program takes, so it
+		// keeps only what the limit counts (the arguments still point
+		// into the frame they came in, which may be far larger: JSON
+		// whitespace) and the limit counts all it keeps, name included.
+		size := eventSize(ev)
 		if m.pending() >= m.maxCount || m.bytes+size > m.maxBytes {
 			return false
 		}
+		ev.Args = ev.Args.compact()
+		m.queue = append(m.queue, ev)
+		m.bytes += size
+		return true
 	}
-	m.enqueue(ev, size)
+	m.enqueue(ev)
 	return true
 }
+
+// eventSize is what the event queue's byte limit counts of a queued event.
+func eventSize(ev Event) int64 { return int64(len(ev.Name)) + ev.Args.size() }
 
 // pushLifecycle delivers a connect, disconnect or connect error event. Such
 // events are not bounded by the queue limits: there are few of them and the
@@ -71,7 +82,7 @@ func (m *mailbox) pushLifecycle(ev Event, last bool) {
 	if m.ending {
 		return
 	}
-	m.enqueue(ev, 0)
+	m.enqueue(ev)
 	if last {
 		m.ending = true
 		m.closeIfDone()
@@ -79,8 +90,10 @@ func (m *mailbox) pushLifecycle(ev Event, last bool) {
 }
 
 // enqueue sends ev into the channel if it can go there now without passing
-// a queued event, and queues it otherwise. m.mu is held.
-func (m *mailbox) enqueue(ev Event, size int64) {
+// a queued event, and queues it otherwise, uncounted (a lifecycle event, or
+// a server event that found the queue empty: the queue's first event is not
+// bounded, as the channel's buffer is not). m.mu is held.
+func (m *mailbox) enqueue(ev Event) {
 	if !m.pumping && m.pending() == 0 {
 		select {
 		case m.ch <- ev:
@@ -89,7 +102,11 @@ func (m *mailbox) enqueue(ev Event, size int64) {
 		}
 	}
 	m.queue = append(m.queue, ev)
-	m.bytes += size
+	if ev.Type == EventMessage {
+		ev.Args = ev.Args.compact()
+		m.queue[len(m.queue)-1] = ev
+		m.bytes += eventSize(ev)
+	}
 	if !m.pumping {
 		m.pumping = true
 		m.pump.Add(1)
@@ -118,7 +135,9 @@ func (m *mailbox) run() {
 		ev := m.queue[m.head]
 		m.queue[m.head] = Event{}
 		m.head++
-		m.bytes -= ev.Args.size()
+		if ev.Type == EventMessage {
+			m.bytes -= eventSize(ev)
+		}
 		m.mu.Unlock()
 
 		select {

@@ -106,6 +106,41 @@ func TestConnectTimeoutZeroReconnects(t *testing.T) {
 
 // 120 MiB; 20 events with a 1 MiB name exceed a 1 MiB limit.
 
+func TestEventQueueBytesCountWhatIsKept(t *testing.T) {
+	const pad = 1 << 20
+	t.Run("whitespace", func(t *testing.T) {
+		synced := make(chan struct{})
+		frame := `42["e",1` + strings.Repeat(" ", pad) + `]`
+		srv := scriptedEvents(t, frame, 120, synced)
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithEventQueueLimit(4096, 1<<20))
+		<-synced
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		if grown > 40<<20 && !errors.Is(s.Err(), sio.ErrSlowConsumer) {
+			t.Fatalf("120 unread events hold %d MiB under a 1 MiB queue limit", grown>>20)
+		}
+	})
+	t.Run("name", func(t *testing.T) {
+		synced := make(chan struct{})
+		frame := `42["` + strings.Repeat("n", pad) + `",1]`
+		srv := scriptedEvents(t, frame, 20, synced)
+		s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithEventQueueLimit(4096, 1<<20))
+		select {
+		case <-s.Done():
+		case <-synced: // every frame handled, and the socket still up
+		case <-time.After(10 * time.Second):
+		}
+		if !errors.Is(s.Err(), sio.ErrSlowConsumer) {
+			t.Fatalf("20 unread 1 MiB event names under a 1 MiB limit: Err = %v, want ErrSlowConsumer", s.Err())
+		}
+	})
+}
+
 // scriptedEvents starts a server that accepts "/", sends frame n times,
 
 // then pings and closes synced once the pong shows the client's reader has
