@@ -270,12 +270,14 @@ func TestCloseRaces(t *testing.T) {
 // A program that does not read Events for a long time: heartbeats go on,
 // and past the queue limit the socket disconnects with ErrSlowConsumer.
 func TestSlowConsumer(t *testing.T) {
-	srv := startServer(t, testserver.WithPingInterval(50*time.Millisecond), testserver.WithPingTimeout(50*time.Millisecond))
+	// Pings every 100 ms, with room for a loaded machine in the timeout:
+	// what matters is that the pongs go on while nobody reads.
+	srv := startServer(t, testserver.WithPingInterval(100*time.Millisecond), testserver.WithPingTimeout(2*time.Second))
 	s := dial(t, srv.URL(), sio.WithEventQueueLimit(100, 1<<20))
 	ctx := testCtx(t)
 
 	// Not reading for many ping intervals keeps the connection alive.
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(time.Second)
 	if !s.Connected() {
 		t.Fatalf("disconnected while the program was not reading: %v", s.Err())
 	}
