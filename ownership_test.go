@@ -100,35 +100,42 @@ func TestConnectTimeoutZeroReconnects(t *testing.T) {
 
 // Defect 6: the event queue's byte limit counts what a queued event keeps:
 
-// its name, and not the whole frame its arguments came in. 120 events of
+// its name, and not the whole frame its arguments came in. 64 events of
 
-// one small argument padded with 1 MiB of JSON whitespace stay far below
+// one small argument padded with 256 KiB of JSON whitespace stay far below
 
-// 120 MiB; 20 events with a 1 MiB name exceed a 1 MiB limit.
+// 16 MiB (the 8 in the channel's buffer keep their frames); 12 events with
+
+// a 512 KiB name exceed a 1 MiB limit.
 
 func TestEventQueueBytesCountWhatIsKept(t *testing.T) {
 	const pad = 1 << 20
 	t.Run("whitespace", func(t *testing.T) {
 		synced := make(chan struct{})
-		frame := `42["e",1` + strings.Repeat(" ", pad) + `]`
-		srv := scriptedEvents(t, frame, 120, synced)
+		frame := `42["e",1` + strings.Repeat(" ", pad/4) + `]`
+		srv := scriptedEvents(t, frame, 64, synced)
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
 		s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithEventQueueLimit(4096, 1<<20))
-		<-synced
+		select {
+		case <-synced:
+		case <-s.Done():
+		case <-time.After(60 * time.Second):
+			t.Fatal("the server's frames were not all handled in 60 s")
+		}
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-		if grown > 40<<20 && !errors.Is(s.Err(), sio.ErrSlowConsumer) {
-			t.Fatalf("120 unread events hold %d MiB under a 1 MiB queue limit", grown>>20)
+		if grown > 8<<20 && !errors.Is(s.Err(), sio.ErrSlowConsumer) {
+			t.Fatalf("64 unread events hold %d MiB under a 1 MiB queue limit", grown>>20)
 		}
 	})
 	t.Run("name", func(t *testing.T) {
 		synced := make(chan struct{})
-		frame := `42["` + strings.Repeat("n", pad) + `",1]`
-		srv := scriptedEvents(t, frame, 20, synced)
+		frame := `42["` + strings.Repeat("n", pad/2) + `",1]`
+		srv := scriptedEvents(t, frame, 12, synced)
 		s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithEventQueueLimit(4096, 1<<20))
 		select {
 		case <-s.Done():
@@ -136,7 +143,7 @@ func TestEventQueueBytesCountWhatIsKept(t *testing.T) {
 		case <-time.After(10 * time.Second):
 		}
 		if !errors.Is(s.Err(), sio.ErrSlowConsumer) {
-			t.Fatalf("20 unread 1 MiB event names under a 1 MiB limit: Err = %v, want ErrSlowConsumer", s.Err())
+			t.Fatalf("12 unread 512 KiB event names under a 1 MiB limit: Err = %v, want ErrSlowConsumer", s.Err())
 		}
 	})
 }
