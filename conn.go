@@ -40,13 +40,29 @@ const defaultMaxPayload = 1e6
 // cut.
 const closeGrace = 2 * time.Second
 
-// outgoing is one item of the writer's queue: a Socket.IO message, or the
-// request to close the connection after everything queued before it.
+// outgoing is one item of the writer's queue: a message, or the request to
+// close the connection after everything queued before it.
 type outgoing struct {
 	msg   packet.Message
 	close bool
-	sent  *leaving // told once msg is written; nil for most messages
+	gate  *gate // the sender's: the writer drops msg once gate is shut
+	last  bool  // msg shuts gate: it is written, what follows it is dropped
 }
+
+// A gate lets a sender withdraw what it queued and has not been written
+// yet: the writer drops every message whose gate is shut. A sender's last
+// message shuts its gate as the writer takes it (so everything the sender
+// queued before it is written, nothing after it), and written closes once
+// that message is written. Shut may also be called by the sender itself,
+// when nothing more of its is to be written.
+type gate struct {
+	shut    atomic.Bool
+	written chan struct{} // closed once the last message has been written
+	at      time.Time     // when; set before written closes
+	closed  bool          // written is closed; the writer's own
+}
+
+func newGate() *gate { return &gate{written: make(chan struct{})} }
 
 // engineConn is one Engine.IO connection: the handshake's result and the
 // three goroutines that serve it until it ends.
@@ -105,7 +121,7 @@ type engineConn struct {
 	inUse   []transport.Conn // the transports fail aborts: the first, and an upgrade's once handed over
 
 	leftMu sync.Mutex
-	left   map[string]*leaving // the last DISCONNECT sent for a namespace; see awaitLeft
+	left   map[string]*gate // the gate of the last DISCONNECT sent for a namespace; see awaitLeft
 
 	closing atomic.Bool // the writer is closing the transport on purpose
 	running atomic.Int32
@@ -470,7 +486,7 @@ func (c *engineConn) writeLoop() error {
 	pong := packet.TextFrame(packet.FramePong, "")
 	ping := packet.TextFrame(packet.FramePing, "")
 	var batch []packet.Frame
-	var sent []*leaving // of the messages in batch
+	var sent []*gate // shut by the messages in batch
 	for {
 		if cap(batch) > 2*c.maxBatch {
 			batch = nil // a burst of attachments grew it: give it back
@@ -520,22 +536,32 @@ func (c *engineConn) writeLoop() error {
 		if err := c.wtr.Write(context.Background(), batch); err != nil {
 			return c.writeError(err)
 		}
-		for _, l := range sent {
-			l.written()
+		now := time.Now()
+		for _, g := range sent {
+			if !g.closed { // a second last message of a gate: none of ours
+				g.at, g.closed = now, true
+				close(g.written)
+			}
 		}
 		clear(batch) // drop references to written payloads
 	}
 }
 
-// appendItem adds the frames of item's message to batch, and its leaving,
-// if any, to sent.
-func appendItem(batch []packet.Frame, sent []*leaving, item outgoing) ([]packet.Frame, []*leaving) {
+// appendItem adds the frames of item's message to batch, unless its gate is
+// shut, and the gate it shuts, if any, to sent.
+func appendItem(batch []packet.Frame, sent []*gate, item outgoing) ([]packet.Frame, []*gate) {
+	if g := item.gate; g != nil {
+		if g.shut.Load() && !item.last {
+			return batch, sent // withdrawn
+		}
+		if item.last {
+			g.shut.Store(true)
+			sent = append(sent, g)
+		}
+	}
 	batch = append(batch, item.msg.Head)
 	for _, a := range item.msg.Attachments {
 		batch = append(batch, packet.Frame{Data: a, Binary: true})
-	}
-	if item.sent != nil {
-		sent = append(sent, item.sent)
 	}
 	return batch, sent
 }
@@ -633,13 +659,10 @@ func (c *engineConn) heartbeatV3() error {
 }
 
 // send queues a message for the writer. ctx bounds only the wait for room in
-// the queue; the write itself belongs to the connection.
-func (c *engineConn) send(ctx context.Context, m packet.Message) error {
-	return c.enqueue(ctx, outgoing{msg: m})
-}
-
-// enqueue is send for any message item.
-func (c *engineConn) enqueue(ctx context.Context, item outgoing) error {
+// the queue; the write itself belongs to the connection. The message is
+// dropped unwritten if g (nil for none) is shut first; with last, it shuts g.
+func (c *engineConn) send(ctx context.Context, m packet.Message, g *gate, last bool) error {
+	item := outgoing{msg: m, gate: g, last: last}
 	if err := c.checkSize(item.msg); err != nil {
 		return err
 	}
@@ -658,14 +681,10 @@ func (c *engineConn) enqueue(ctx context.Context, item outgoing) error {
 	}
 }
 
-// trySend queues a message if the writer's queue has room now, and returns
+// trySend is send when the writer's queue has room now; it returns
 // ErrDropped otherwise.
-func (c *engineConn) trySend(m packet.Message) error {
-	return c.tryEnqueue(outgoing{msg: m})
-}
-
-// tryEnqueue is trySend for any message item.
-func (c *engineConn) tryEnqueue(item outgoing) error {
+func (c *engineConn) trySend(m packet.Message, g *gate, last bool) error {
+	item := outgoing{msg: m, gate: g, last: last}
 	if err := c.checkSize(item.msg); err != nil {
 		return err
 	}

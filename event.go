@@ -66,7 +66,7 @@ type Event struct {
 // copies of one Event so that it is answered at most once.
 type ackRequest struct {
 	socket *Socket
-	conn   *engineConn // the server expects the reply on the connection it asked on
+	gate   *gate // the join it came in: the server expects the reply there
 	id     uint64
 	done   atomic.Bool
 }
@@ -91,7 +91,7 @@ func (e Event) Ack(ctx context.Context, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.replyOn(ctx, e.ack.conn, msg)
+	return s.replyOn(ctx, e.ack.gate, msg)
 }
 
 // Args are the arguments of an event or an acknowledgement, kept as the

@@ -12,26 +12,19 @@ import (
 // awaitLeft).
 const rejoinGap = 20 * time.Millisecond
 
-// leaving is a DISCONNECT on its way to the server.
-type leaving struct {
-	gone chan struct{} // closed rejoinGap after the DISCONNECT was written
-}
-
-// written records that the writer wrote the DISCONNECT.
-func (l *leaving) written() {
-	time.AfterFunc(rejoinGap, func() { close(l.gone) })
-}
-
-// sendLeave queues m, the DISCONNECT of namespace nsp, and remembers it for
-// awaitLeft. With wait it waits for room in the queue, as long as ctx
-// allows; without, it gives up at once when the queue is full.
-func (c *engineConn) sendLeave(ctx context.Context, nsp string, m packet.Message, wait bool) {
-	l := &leaving{gone: make(chan struct{})}
+// sendLeave queues m, the DISCONNECT of namespace nsp, as the last message
+// of gate g, and remembers it for awaitLeft. With wait it waits for room in
+// the queue, as long as ctx allows; without, it gives up at once when the
+// queue is full.
+func (c *engineConn) sendLeave(ctx context.Context, nsp string, m packet.Message, g *gate, wait bool) {
+	if g == nil {
+		g = newGate()
+	}
 	var err error
 	if wait {
-		err = c.enqueue(ctx, outgoing{msg: m, sent: l})
+		err = c.send(ctx, m, g, true)
 	} else {
-		err = c.tryEnqueue(outgoing{msg: m, sent: l})
+		err = c.trySend(m, g, true)
 	}
 	if err != nil {
 		return
@@ -39,9 +32,9 @@ func (c *engineConn) sendLeave(ctx context.Context, nsp string, m packet.Message
 	c.leftMu.Lock()
 	defer c.leftMu.Unlock()
 	if c.left == nil {
-		c.left = make(map[string]*leaving)
+		c.left = make(map[string]*gate)
 	}
-	c.left[nsp] = l
+	c.left[nsp] = g
 }
 
 // awaitLeft holds a CONNECT for namespace nsp until the server has surely
@@ -52,22 +45,34 @@ func (c *engineConn) sendLeave(ctx context.Context, nsp string, m packet.Message
 // So the CONNECT waits for the DISCONNECT to be written (over polling, for
 // the server's answer to its POST), then until rejoinGap has passed since,
 // so that the two do not reach the server in one read. ctx bounds the wait.
+// The wait is the caller's: no timer outlives it.
 func (c *engineConn) awaitLeft(ctx context.Context, nsp string) error {
 	c.leftMu.Lock()
-	l := c.left[nsp]
+	g := c.left[nsp]
 	c.leftMu.Unlock()
-	if l == nil {
+	if g == nil {
 		return nil
 	}
 	select {
-	case <-l.gone:
+	case <-g.written:
 	case <-c.ctx.Done():
 		return c.endedError()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if d := rejoinGap - time.Since(g.at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			return c.endedError()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	c.leftMu.Lock()
-	if c.left[nsp] == l {
+	if c.left[nsp] == g {
 		delete(c.left, nsp)
 	}
 	c.leftMu.Unlock()

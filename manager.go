@@ -319,11 +319,12 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 	return conn, nil
 }
 
-// leave sends DISCONNECT for namespace nsp on c. With wait it waits up to
+// leave sends DISCONNECT for namespace nsp on c, as the last message of
+// gate g (see sendLeave). With wait it waits up to
 // closeGrace for room in the send queue; without, it gives up at once, as
 // the connection's reader must (the packet is a courtesy). ctx bounds the
 // wait too.
-func (m *Manager) leave(ctx context.Context, c *engineConn, nsp string, wait bool) {
+func (m *Manager) leave(ctx context.Context, c *engineConn, nsp string, g *gate, wait bool) {
 	msg, err := m.codec.Encode(packet.Header{Type: packet.Disconnect, Namespace: nsp}, "", nil)
 	if err != nil {
 		return
@@ -333,7 +334,7 @@ func (m *Manager) leave(ctx context.Context, c *engineConn, nsp string, wait boo
 		ctx, cancel = context.WithTimeout(ctx, closeGrace)
 		defer cancel()
 	}
-	c.sendLeave(ctx, nsp, msg, wait)
+	c.sendLeave(ctx, nsp, msg, g, wait)
 }
 
 // rootJoined reports whether a Socket.IO 2.x server already joined the
@@ -403,7 +404,7 @@ func (m *Manager) handleMessage(c *engineConn, f packet.Frame) error {
 		if p.Type == packet.Connect {
 			// A join this client gave up on (its context ended) was
 			// accepted after all: leave, now that leaving is valid.
-			m.leave(context.Background(), c, p.Namespace, false)
+			m.leave(context.Background(), c, p.Namespace, nil, false)
 		}
 		return nil // a namespace this client left or never joined
 	}
@@ -527,7 +528,7 @@ func (m *Manager) rejoin(conn *engineConn) error {
 		case errors.As(err, &ce):
 			s.refused(ce)
 		case err == nil:
-			s.flush(m.ctx, conn)
+			s.flush(conn)
 		}
 	}
 

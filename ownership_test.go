@@ -8,6 +8,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,6 +92,47 @@ func TestConnectTimeoutZeroReconnects(t *testing.T) {
 // for a namespace that is not joined ("invalid state"), which would take
 
 // the sibling namespace down.
+
+func TestEmitRacingCloseNotAfterDisconnect(t *testing.T) {
+	srv := startServer(t)
+	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
+	root := managerSocket(t, m, "/")
+	ctx := testCtx(t)
+	for round := range 30 {
+		admin := managerSocket(t, m, "/admin", sio.WithAckTimeout(time.Millisecond), sio.WithRetries(1000))
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					var err error
+					if i%2 == 0 {
+						err = admin.Emit(ctx, "echo", i)
+					} else {
+						_, err = admin.EmitWithAck(ctx, "ack", i)
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(2 * time.Millisecond)
+		admin.Close()
+		wg.Wait()
+		for range admin.Events() {
+		}
+		// A round trip on "/" proves the connection survived.
+		f, err := root.EmitWithAck(ctx, "ack", round)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if _, err := f.Wait(ctx); err != nil {
+			t.Fatalf("round %d: the shared connection was dropped: %v", round, err)
+		}
+	}
+}
 
 // Defect 5: after a reconnection, a namespace whose CONNECT the server does
 
@@ -229,6 +271,38 @@ func TestEmitsWaitingInSendQueueRequeuedOnLoss(t *testing.T) {
 // Defect 8: once Socket.Close has returned, no acknowledgement timer of the
 
 // socket runs, even one that was resending into a full send queue.
+
+func TestAckTimersEndWithSocketClose(t *testing.T) {
+	stall := make(chan struct{})
+	defer close(stall)
+	srv := blockingServer(t, stall)
+	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket))
+	s := managerSocket(t, m, "/", sio.WithAckTimeout(10*time.Millisecond), sio.WithRetries(1000))
+	ctx := testCtx(t)
+	big := strings.Repeat("x", 100_000)
+	var wg sync.WaitGroup
+	var emitted atomic.Int32
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ectx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			if _, err := s.EmitWithAck(ectx, "ack", big); err == nil {
+				emitted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(100 * time.Millisecond) // timers fire and resend into the full queue
+	if emitted.Load() == 0 {
+		t.Fatal("no emit was queued")
+	}
+	s.Close()
+	if n := goroutinesIn("(*Socket).ackTimedOut"); n != 0 {
+		t.Fatalf("%d acknowledgement timers still run after Socket.Close returned", n)
+	}
+}
 
 // Defect 9: a Wait given up on drops the emit's resend state (its
 

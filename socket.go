@@ -29,10 +29,16 @@ type Socket struct {
 	acks ack.Table[Args]
 	box  *mailbox
 	done chan struct{} // closed when the socket has ended
+	// life ends when the socket does: it bounds what the socket's own
+	// goroutines (ack timers, the offline queue's flush) wait for.
+	life   context.Context
+	stop   context.CancelFunc
+	timers sync.WaitGroup // ack timers running their function; end waits
 
 	mu     sync.Mutex
 	state  socketState
 	conn   *engineConn // the connection joined or being joined
+	gate   *gate       // of the current join: shut, nothing more of it is written
 	id     string
 	auth   json.RawMessage // sent with every CONNECT; see SetAuth
 	pid    string          // connection state recovery: the session…
@@ -91,6 +97,7 @@ func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *
 	// with its pending entry, not when the timer fires or the connection
 	// drops.
 	s.acks.OnWithdraw(func(id uint64) { s.forgetSent(id) })
+	s.life, s.stop = context.WithCancel(m.ctx)
 	return s
 }
 
@@ -223,13 +230,13 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*a
 		// The common case: register, encode and send, with no state kept
 		// beyond the pending entry.
 		s.mu.Lock()
-		conn, direct := s.conn, s.state == connected
+		conn, g, direct := s.conn, s.gate, s.state == connected
 		s.mu.Unlock()
 		if direct {
 			id, f := s.acks.Register()
 			msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp, ID: id, HasID: true}, event, args)
 			if err == nil {
-				err = conn.send(ctx, msg)
+				err = conn.send(ctx, msg, g, false)
 			}
 			if err == nil || !s.lostConn(conn, err) {
 				if err != nil {
@@ -261,7 +268,7 @@ func (s *Socket) encode(h packet.Header, event string, args []any) (packet.Messa
 // (volatile messages are dropped instead).
 func (s *Socket) send(ctx context.Context, msg packet.Message, volatile bool) error {
 	s.mu.Lock()
-	state, conn, err := s.state, s.conn, s.err
+	state, conn, g, err := s.state, s.conn, s.gate, s.err
 	if state != connected && state != ended {
 		defer s.mu.Unlock()
 		if volatile {
@@ -274,21 +281,22 @@ func (s *Socket) send(ctx context.Context, msg packet.Message, volatile bool) er
 	case state == ended:
 		return fmt.Errorf("%w: %w", ErrClosed, err)
 	case volatile:
-		return conn.trySend(msg)
+		return conn.trySend(msg, g, false)
 	}
-	err = conn.send(ctx, msg)
+	err = conn.send(ctx, msg, g, false)
 	if err != nil && s.lostConn(conn, err) {
 		return s.requeue(queued{msg: msg}) // lost meanwhile: it goes back, whatever the limit
 	}
 	return err
 }
 
-// replyOn sends an acknowledgement on the connection whose server asked for
-// it: after a reconnection, a new server session would not know the id.
-func (s *Socket) replyOn(ctx context.Context, conn *engineConn, msg packet.Message) error {
+// replyOn sends an acknowledgement in the join (identified by its gate)
+// during which the server asked for it: after a reconnection, a new server
+// session would not know the id.
+func (s *Socket) replyOn(ctx context.Context, g *gate, msg packet.Message) error {
 	s.mu.Lock()
-	live := s.conn == conn && (s.state == connected || s.state == flushing)
-	err := s.err
+	live := s.gate == g && (s.state == connected || s.state == flushing)
+	conn, err := s.conn, s.err
 	s.mu.Unlock()
 	if !live {
 		if err == nil {
@@ -296,7 +304,7 @@ func (s *Socket) replyOn(ctx context.Context, conn *engineConn, msg packet.Messa
 		}
 		return fmt.Errorf("%w: the connection that asked for the acknowledgement is gone: %w", ErrClosed, err)
 	}
-	return conn.send(ctx, msg)
+	return conn.send(ctx, msg, g, false)
 }
 
 // onConn reports whether the socket uses connection c.
@@ -343,12 +351,12 @@ func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
 	s.mu.Lock()
 	switch s.state {
 	case connected:
-		conn := s.conn
+		conn, g := s.conn, s.gate
 		if ae.seq == 0 {
 			ae.seq = s.offline.next()
 		}
 		s.mu.Unlock()
-		return s.transmit(ctx, conn, ae)
+		return s.transmit(ctx, conn, g, ae)
 	case ended:
 		err := s.err
 		s.mu.Unlock()
@@ -362,10 +370,11 @@ func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
 	return s.offline.add(queued{ae: ae})
 }
 
-// transmit sends ae on conn under a new ack id, with its timeout. When conn
-// turns out to be lost, ae goes back to the offline queue and transmit
-// returns nil; any other failure fails ae's future too and is returned.
-func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) error {
+// transmit sends ae on conn, in the join of gate g, under a new ack id, with
+// its timeout. When conn turns out to be lost, ae goes back to the offline
+// queue and transmit returns nil; any other failure fails ae's future too
+// and is returned.
+func (s *Socket) transmit(ctx context.Context, conn *engineConn, g *gate, ae *ackEmit) error {
 	// Attach and record together, under s.mu: connLost, which requeues
 	// what it finds recorded and fails every other pending ack, must not
 	// fall between the two.
@@ -389,7 +398,7 @@ func (s *Socket) transmit(ctx context.Context, conn *engineConn, ae *ackEmit) er
 		s.acks.Fail(id, err)
 		return err
 	}
-	if err := conn.send(ctx, msg); err != nil {
+	if err := conn.send(ctx, msg, g, false); err != nil {
 		return s.unsent(conn, ae, id, err)
 	}
 	return nil
@@ -442,8 +451,16 @@ func (s *Socket) forgetSentLocked(id uint64) *ackEmit {
 func (s *Socket) ackTimedOut(ae *ackEmit, id uint64) {
 	// Under s.mu, so that connLost finds the emit either still recorded
 	// (and requeues it) or detached already: never recorded no more but
-	// pending still, which it would fail although it has tries left.
+	// pending still, which it would fail although it has tries left. And
+	// so that end, which waits for s.timers, either sees this run counted
+	// or this run sees the socket ended.
 	s.mu.Lock()
+	if s.state == ended {
+		s.mu.Unlock()
+		return
+	}
+	s.timers.Add(1)
+	defer s.timers.Done()
 	if s.forgetSentLocked(id) == nil {
 		s.mu.Unlock()
 		return // answered, or the connection was lost, meanwhile
@@ -458,8 +475,8 @@ func (s *Socket) ackTimedOut(ae *ackEmit, id uint64) {
 	if f == nil {
 		return // answered just now
 	}
-	// Runs on the timer's own goroutine; the Manager's context bounds it.
-	if err := s.sendAckEmit(s.m.ctx, ae); err != nil {
+	// Runs on the timer's own goroutine; the socket's life bounds it.
+	if err := s.sendAckEmit(s.life, ae); err != nil {
 		s.failFuture(ae.future, err)
 	}
 }
@@ -570,14 +587,14 @@ func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 		s.mu.Unlock()
 		return conn.endedError()
 	}
-	s.state, s.conn = joining, conn
+	s.state, s.conn, s.gate = joining, conn, newGate()
 	for _, ch := range []chan error{s.joined, s.rejoined} {
 		select {
 		case <-ch: // a stale outcome of an earlier join
 		default:
 		}
 	}
-	auth, pid, offset := s.auth, s.pid, s.offset
+	auth, pid, offset, g := s.auth, s.pid, s.offset, s.gate
 	s.mu.Unlock()
 
 	h := packet.Header{Type: packet.Connect, Namespace: s.nsp}
@@ -609,7 +626,7 @@ func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 	if err := conn.awaitLeft(ctx, s.nsp); err != nil {
 		return err
 	}
-	return conn.send(ctx, msg)
+	return conn.send(ctx, msg, g, false)
 }
 
 // authQuery turns an auth object into the query a Socket.IO 2.x server reads
@@ -668,11 +685,21 @@ func (s *Socket) handle(c *engineConn, p packet.Packet) error {
 	case packet.ConnectError:
 		s.onConnectError(c, p)
 	case packet.Disconnect:
+		// The server has let the socket go: what it queued and is not
+		// written yet would be a packet for a namespace not joined.
+		s.mu.Lock()
+		if s.conn == c && s.gate != nil {
+			s.gate.shut.Store(true)
+		}
+		s.mu.Unlock()
 		s.end(ErrServerDisconnect, true)
 	case packet.Event, packet.BinaryEvent:
 		ev := Event{Type: EventMessage, Name: p.Name, Args: s.args(p)}
 		if p.HasID {
-			ev.ack = &ackRequest{socket: s, conn: c, id: p.ID}
+			s.mu.Lock()
+			g := s.gate
+			s.mu.Unlock()
+			ev.ack = &ackRequest{socket: s, gate: g, id: p.ID}
 		}
 		s.trackOffset(p)
 		if !s.box.push(ev) {
@@ -720,9 +747,9 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	s.mu.Lock()
 	if s.abandoned && s.state == joining && s.conn == c {
 		// Accepted after all: leave now that leaving is valid.
-		err := s.err
+		err, g := s.err, s.gate
 		s.mu.Unlock()
-		s.m.leave(context.Background(), c, s.nsp, false)
+		s.m.leave(context.Background(), c, s.nsp, g, false)
 		s.end(err, true)
 		return
 	}
@@ -777,13 +804,15 @@ func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
 // flush sends the offline queue on conn, in order, after a rejoin, and then
 // lets emits go straight out. It runs on the Manager's reconnection
 // goroutine and returns early if the connection is lost again.
-func (s *Socket) flush(ctx context.Context, conn *engineConn) {
+func (s *Socket) flush(conn *engineConn) {
+	ctx := s.life
 	for {
 		s.mu.Lock()
 		if s.conn != conn || s.state != flushing || conn.ended() {
 			s.mu.Unlock()
 			return
 		}
+		g := s.gate
 		q, ok := s.offline.pop()
 		if !ok {
 			s.state = connected
@@ -797,10 +826,10 @@ func (s *Socket) flush(ctx context.Context, conn *engineConn) {
 				continue // its waiter gave up
 			}
 			// Requeued by transmit if conn is lost; failed if refused.
-			s.transmit(ctx, conn, q.ae)
+			s.transmit(ctx, conn, g, q.ae)
 			continue
 		}
-		if err := conn.send(ctx, q.msg); err != nil && s.lostConn(conn, err) {
+		if err := conn.send(ctx, q.msg, g, false); err != nil && s.lostConn(conn, err) {
 			s.requeue(q) // back in its place, for the next connection
 			return
 		}
@@ -859,12 +888,12 @@ func (s *Socket) sendDisconnect(wait bool) {
 	// DISCONNECT for a namespace it has not accepted (yet) by closing the
 	// whole connection ("invalid state").
 	s.mu.Lock()
-	conn, live := s.conn, s.state == connected || s.state == flushing
+	conn, g, live := s.conn, s.gate, s.state == connected || s.state == flushing
 	s.mu.Unlock()
 	if !live || conn == nil {
 		return
 	}
-	s.m.leave(context.Background(), conn, s.nsp, wait)
+	s.m.leave(context.Background(), conn, s.nsp, g, wait)
 }
 
 // end finishes the socket for good: pending and queued acknowledgements
@@ -890,6 +919,10 @@ func (s *Socket) end(err error, forget bool) {
 		}
 	}
 	s.mu.Unlock()
+	// An ack timer that fired already may be resending: end its wait,
+	// and wait for it.
+	s.stop()
+	s.timers.Wait()
 	close(s.done)
 	s.acks.Close(err)
 	for _, q := range offline {
