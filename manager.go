@@ -210,7 +210,7 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 		}
 		m.mu.Unlock()
 		select {
-		case <-old.done:
+		case <-old.released:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -507,30 +507,17 @@ func (m *Manager) rejoin(conn *engineConn) error {
 	}
 	m.mu.Unlock()
 
+	// Every socket joins at once, each on a goroutine of this one's: one
+	// CONNECT the server does not answer must not hold up the others.
+	var wg sync.WaitGroup
 	for _, s := range waiting {
-		s.mu.Lock()
-		wait := s.state == disconnected
-		s.mu.Unlock()
-		if !wait {
-			continue
-		}
-		if err := s.sendConnect(m.ctx, conn); err != nil {
-			continue // the socket ended, or conn did: checked below
-		}
-		var err error
-		select {
-		case err = <-s.rejoined:
-		case <-conn.ctx.Done():
-		case <-m.ctx.Done():
-		}
-		var ce *ConnectError
-		switch {
-		case errors.As(err, &ce):
-			s.refused(ce)
-		case err == nil:
-			s.flush(conn)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.rejoinSocket(conn, s)
+		}()
 	}
+	wg.Wait()
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -539,6 +526,48 @@ func (m *Manager) rejoin(conn *engineConn) error {
 	}
 	m.reconnecting = false
 	return nil
+}
+
+// rejoinSocket joins s again on conn, if it waits for that, bounded by the
+// connect timeout, and sends its offline queue once it has joined. A
+// refusal ends it with its *ConnectError; a timeout ends it with
+// ErrReconnectFailed (see giveUpRejoin).
+func (m *Manager) rejoinSocket(conn *engineConn, s *Socket) {
+	s.mu.Lock()
+	wait := s.state == disconnected
+	s.mu.Unlock()
+	if !wait {
+		return
+	}
+	ctx, cancel := m.connectContext(m.ctx)
+	defer cancel()
+	err := s.sendConnect(ctx, conn)
+	sent := err == nil
+	if sent {
+		select {
+		case err = <-s.rejoined:
+		case <-conn.ctx.Done():
+			return // the next connection rejoins it
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	var ce *ConnectError
+	switch {
+	case err == nil:
+		s.flush(conn)
+	case errors.As(err, &ce):
+		s.refused(ce)
+	case ctx.Err() != nil && m.ctx.Err() == nil && !conn.ended():
+		err = fmt.Errorf("%w: %s: not joined within %v: %w", ErrReconnectFailed, s.nsp, m.cfg.connectTimeout, ctx.Err())
+		if sent {
+			s.giveUpRejoin(conn, err)
+		} else {
+			s.end(err, true) // its CONNECT never went out
+		}
+	}
+	// Otherwise the socket ended, or conn did: the next connection
+	// rejoins it.
 }
 
 // giveUp ends every socket after the last allowed attempt.
@@ -598,6 +627,7 @@ func (m *Manager) remove(s *Socket) {
 	m.mu.Lock()
 	if m.sockets[s.nsp] == s {
 		delete(m.sockets, s.nsp)
+		close(s.released)
 		m.draining = slices.DeleteFunc(m.draining, (*mailbox).isClosed)
 		if !s.box.isClosed() {
 			m.draining = append(m.draining, s.box)

@@ -6,6 +6,7 @@ package sio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -140,6 +141,65 @@ func TestEmitRacingCloseNotAfterDisconnect(t *testing.T) {
 
 // the connect timeout.
 
+func TestRejoinUnansweredConnectDoesNotBlockOthers(t *testing.T) {
+	srv := startServer(t, testserver.WithTransports("websocket"), testserver.WithHandler(func(ctx context.Context, c *testserver.Conn) error {
+		if err := c.SendOpen(testserver.Open{PingInterval: 25000, PingTimeout: 20000, MaxPayload: 1e6}); err != nil {
+			return err
+		}
+		for {
+			f, err := c.Read(ctx)
+			if err != nil {
+				return nil
+			}
+			if f.Text == `42["drop"]` {
+				return c.Cut()
+			}
+			nsp, ok := strings.CutPrefix(f.Text, "40")
+			if !ok {
+				continue
+			}
+			if nsp == "/a," && c.Seq() > 1 {
+				continue // never answered after the first connection
+			}
+			if err := c.SendText(ctx, fmt.Sprintf(`40%s{"sid":"x-%d"}`, nsp, c.Seq())); err != nil {
+				return nil
+			}
+		}
+	}))
+	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithConnectTimeout(time.Second),
+		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond}))
+	var socks []*sio.Socket
+	for _, nsp := range []string{"/", "/a", "/b"} {
+		socks = append(socks, managerSocket(t, m, nsp))
+	}
+	if err := socks[0].Emit(testCtx(t), "drop"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range socks {
+		if ev := next(t, s); ev.Type != sio.EventDisconnect {
+			t.Fatalf("%s: event %v, want disconnect", s.Namespace(), ev.Type)
+		}
+	}
+	start := time.Now()
+	for _, s := range []*sio.Socket{socks[0], socks[2]} {
+		if ev := next(t, s); ev.Type != sio.EventConnect {
+			t.Fatalf("%s: event %v (%v), want connect", s.Namespace(), ev.Type, ev.Err)
+		}
+	}
+	// The unanswered one gives up after the connect timeout.
+	select {
+	case <-socks[1].Done():
+		if err := socks[1].Err(); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("/a ended with %v, want a deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("/a still waits for its CONNECT's answer 10 s after the reconnection")
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("/a gave up after %v, before its connect timeout", d)
+	}
+}
+
 // Defect 6: the event queue's byte limit counts what a queued event keeps:
 
 // its name, and not the whole frame its arguments came in. 64 events of
@@ -251,10 +311,21 @@ func TestEmitsWaitingInSendQueueRequeuedOnLoss(t *testing.T) {
 	big := strings.Repeat("x", 500_000)
 	const n = 48
 	errs := make(chan error, n)
+	var returned atomic.Int32
 	for range n {
-		go func() { errs <- s.Emit(ctx, "echo", big) }()
+		go func() {
+			err := s.Emit(ctx, "echo", big)
+			returned.Add(1)
+			errs <- err
+		}()
 	}
-	time.Sleep(500 * time.Millisecond) // the queue is full, the rest wait
+	// Every emit is queued, or waits for room in the send queue.
+	for int(returned.Load())+goroutinesIn("(*engineConn).send(") < n {
+		if ctx.Err() != nil {
+			t.Fatal("the emits neither returned nor waited for room")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	close(stall)
 	failed := 0
 	var last error

@@ -29,6 +29,9 @@ type Socket struct {
 	acks ack.Table[Args]
 	box  *mailbox
 	done chan struct{} // closed when the socket has ended
+	// released is closed when the Manager has dropped the socket: its
+	// namespace is free for another.
+	released chan struct{}
 	// life ends when the socket does: it bounds what the socket's own
 	// goroutines (ack timers, the offline queue's flush) wait for.
 	life   context.Context
@@ -50,7 +53,8 @@ type Socket struct {
 	rejoined chan error
 	offline  offlineQueue // emits made while not connected, and the emit order
 	resend   map[uint64]*ackEmit
-	// abandoned marks a join given up on (its context ended) after its
+	// abandoned marks a join given up on (the caller's context ended, or a
+	// rejoin's connect timeout) after its
 	// CONNECT went out: the socket stays registered until the server
 	// answers, so that it can leave properly and a new socket for the
 	// namespace does not take the answer meant for this one.
@@ -90,6 +94,7 @@ func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *
 		offline:  offlineQueue{limit: cfg.offlineQueue},
 		box:      newMailbox(cfg.queueEvents, cfg.queueBytes),
 		done:     make(chan struct{}),
+		released: make(chan struct{}),
 		joined:   make(chan error, 1),
 		rejoined: make(chan error, 1),
 	}
@@ -561,6 +566,21 @@ func (s *Socket) revive() bool {
 	return true
 }
 
+// giveUpRejoin ends a socket whose rejoin on conn got no answer in time,
+// with err. It stays registered, abandoned, until the answer comes (it then
+// leaves) or conn ends, so that no second CONNECT for its namespace goes out
+// meanwhile. It does nothing when the answer came first.
+func (s *Socket) giveUpRejoin(conn *engineConn, err error) {
+	s.mu.Lock()
+	if s.state != joining || s.conn != conn {
+		s.mu.Unlock()
+		return
+	}
+	s.abandoned = true
+	s.mu.Unlock()
+	s.end(err, false)
+}
+
 // isAbandoned reports whether the socket is an abandoned join.
 func (s *Socket) isAbandoned() bool {
 	s.mu.Lock()
@@ -745,7 +765,7 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	sid, _ := packet.StringMember(p.Data, "sid")
 	pid, _ := packet.StringMember(p.Data, "pid")
 	s.mu.Lock()
-	if s.abandoned && s.state == joining && s.conn == c {
+	if s.abandoned && (s.state == joining || s.state == ended) && s.conn == c {
 		// Accepted after all: leave now that leaving is valid.
 		err, g := s.err, s.gate
 		s.mu.Unlock()
@@ -790,7 +810,7 @@ func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
 	}
 	s.m.cfg.log.socketEvent(s.nsp, Event{Type: EventConnectError, Err: ce})
 	s.mu.Lock()
-	abandoned := s.abandoned && s.state == joining && s.conn == c
+	abandoned := s.abandoned && (s.state == joining || s.state == ended) && s.conn == c
 	if !abandoned && s.state == joining && s.conn == c {
 		s.resolveJoin(ce)
 	}
@@ -843,13 +863,13 @@ func (s *Socket) flush(conn *engineConn) {
 // waiting for fail with err, except those it may send again.
 func (s *Socket) connLost(c *engineConn, err error) {
 	s.mu.Lock()
-	if s.conn != c || s.state == ended || s.state == disconnected {
-		s.mu.Unlock()
-		return
-	}
-	if s.abandoned {
+	if s.abandoned && s.conn == c {
 		s.mu.Unlock()
 		s.end(err, true)
+		return
+	}
+	if s.conn != c || s.state == ended || s.state == disconnected {
+		s.mu.Unlock()
 		return
 	}
 	was := s.state
@@ -904,6 +924,9 @@ func (s *Socket) end(err error, forget bool) {
 	s.mu.Lock()
 	if s.state == ended {
 		s.mu.Unlock()
+		if forget {
+			s.m.remove(s) // an abandoned rejoin, released now
+		}
 		return
 	}
 	was := s.state
