@@ -19,7 +19,6 @@ import (
 )
 
 // goroutinesIn counts the goroutines whose stack mentions fn.
-
 func goroutinesIn(fn string) int {
 	buf := make([]byte, 1<<22)
 	buf = buf[:runtime.Stack(buf, true)]
@@ -33,11 +32,8 @@ func goroutinesIn(fn string) int {
 }
 
 // Defect 2: a Manager socket that the server kicked while the program had
-
 // more unread events than Events holds leaves the Manager's map; Close must
-
 // still stop its delivery: Events closes with at most its buffer left.
-
 func TestManagerCloseStopsKickedSocketDelivery(t *testing.T) {
 	srv := startServer(t)
 	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket))
@@ -68,7 +64,6 @@ func TestManagerCloseStopsKickedSocketDelivery(t *testing.T) {
 }
 
 // Defect 3: WithConnectTimeout(0) means no timeout, for reconnections too.
-
 func TestConnectTimeoutZeroReconnects(t *testing.T) {
 	srv := startServer(t)
 	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithConnectTimeout(0),
@@ -85,15 +80,10 @@ func TestConnectTimeoutZeroReconnects(t *testing.T) {
 }
 
 // Defect 4: emits, acknowledged emits and their resends racing
-
 // Socket.Close are never written after the socket's DISCONNECT: the test
-
 // server, like the official one, closes the whole connection on a packet
-
 // for a namespace that is not joined ("invalid state"), which would take
-
 // the sibling namespace down.
-
 func TestEmitRacingCloseNotAfterDisconnect(t *testing.T) {
 	srv := startServer(t)
 	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
@@ -136,11 +126,8 @@ func TestEmitRacingCloseNotAfterDisconnect(t *testing.T) {
 }
 
 // Defect 5: after a reconnection, a namespace whose CONNECT the server does
-
 // not answer neither blocks the others from joining again nor waits past
-
 // the connect timeout.
-
 func TestRejoinUnansweredConnectDoesNotBlockOthers(t *testing.T) {
 	srv := startServer(t, testserver.WithTransports("websocket"), testserver.WithHandler(func(ctx context.Context, c *testserver.Conn) error {
 		if err := c.SendOpen(testserver.Open{PingInterval: 25000, PingTimeout: 20000, MaxPayload: 1e6}); err != nil {
@@ -201,15 +188,10 @@ func TestRejoinUnansweredConnectDoesNotBlockOthers(t *testing.T) {
 }
 
 // Defect 6: the event queue's byte limit counts what a queued event keeps:
-
 // its name, and not the whole frame its arguments came in. 64 events of
-
 // one small argument padded with 256 KiB of JSON whitespace stay far below
-
 // 16 MiB (the 8 in the channel's buffer keep their frames); 12 events with
-
 // a 512 KiB name exceed a 1 MiB limit.
-
 func TestEventQueueBytesCountWhatIsKept(t *testing.T) {
 	const pad = 1 << 20
 	t.Run("whitespace", func(t *testing.T) {
@@ -251,11 +233,8 @@ func TestEventQueueBytesCountWhatIsKept(t *testing.T) {
 }
 
 // scriptedEvents starts a server that accepts "/", sends frame n times,
-
 // then pings and closes synced once the pong shows the client's reader has
-
 // handled every frame.
-
 func scriptedEvents(t *testing.T, frame string, n int, synced chan struct{}) *testserver.Server {
 	steps := handshake(testserver.Open{})
 	for range n {
@@ -277,11 +256,8 @@ func scriptedEvents(t *testing.T, frame string, n int, synced chan struct{}) *te
 }
 
 // blockingServer accepts "/" and then reads nothing until its context
-
 // ends, so that the client's writes back up into its send queue. Every
-
 // connection after the first is cut once it has handed out seq.
-
 func blockingServer(t *testing.T, stall <-chan struct{}) *testserver.Server {
 	return startServer(t, testserver.WithTransports("websocket"), testserver.WithHandler(func(ctx context.Context, c *testserver.Conn) error {
 		if err := testserver.Script(handshake(testserver.Open{})...)(ctx, c); err != nil {
@@ -297,11 +273,8 @@ func blockingServer(t *testing.T, stall <-chan struct{}) *testserver.Server {
 }
 
 // Defect 7: emits waiting for room in the send queue when the connection
-
 // drops go back to the offline queue whatever its limit (README: "one in
-
 // flight when the connection was lost goes back to the queue regardless").
-
 func TestEmitsWaitingInSendQueueRequeuedOnLoss(t *testing.T) {
 	stall := make(chan struct{})
 	srv := blockingServer(t, stall)
@@ -340,9 +313,7 @@ func TestEmitsWaitingInSendQueueRequeuedOnLoss(t *testing.T) {
 }
 
 // Defect 8: once Socket.Close has returned, no acknowledgement timer of the
-
 // socket runs, even one that was resending into a full send queue.
-
 func TestAckTimersEndWithSocketClose(t *testing.T) {
 	stall := make(chan struct{})
 	defer close(stall)
@@ -376,11 +347,8 @@ func TestAckTimersEndWithSocketClose(t *testing.T) {
 }
 
 // Defect 9: a Wait given up on drops the emit's resend state (its
-
 // arguments, its timer) at once, not at the timeout or the next
-
 // disconnection.
-
 func TestCancelledWaitDropsResendState(t *testing.T) {
 	srv := scripted(t, append(handshake(testserver.Open{}), testserver.WaitForClose())...)
 	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithAckTimeout(time.Hour), sio.WithRetries(1))
