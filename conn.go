@@ -97,7 +97,7 @@ type engineConn struct {
 
 	ctx    context.Context // cancelled, with the error as cause, when the connection fails
 	cancel context.CancelCauseFunc
-	g      errgroup.Group
+	g      *errgroup.Group // the handshake's read-ahead joins it too
 
 	eio      int // the Engine.IO version spoken: 4, or 3 for Socket.IO 2.x servers
 	out      chan outgoing
@@ -164,10 +164,12 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 		if tc.EIO == 0 {
 			tc.EIO = 4
 		}
-		tr, open, err := handshake(ctx, t, &tc, cfg.eio == 0)
+		g := new(errgroup.Group)
+		tr, open, err := handshake(ctx, t, &tc, cfg.eio == 0, g)
 		if err != nil && cfg.eio == 0 && speaksV3(err) {
 			tc.EIO = 3
-			tr, open, err = handshake(ctx, t, &tc, false)
+			g = new(errgroup.Group)
+			tr, open, err = handshake(ctx, t, &tc, false, g)
 		}
 		var he *HandshakeError
 		if errors.As(err, &he) && he.Code == transport.CodeTransportUnknown && i+1 < len(cfg.transports) {
@@ -181,7 +183,7 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 			upgradeTo = &tc
 		}
 		cfg.log.handshake(tc.URL, t, tc.EIO, &open)
-		return startEngine(tr, tc.EIO, open, h, dec, upgradeTo, cfg.log), nil
+		return startEngine(g, tr, tc.EIO, open, h, dec, upgradeTo, cfg.log), nil
 	}
 	return nil, fmt.Errorf("sio: no transport to try")
 }
@@ -205,8 +207,9 @@ const v3Peek = 250 * time.Millisecond
 // handshake connects one transport for a new session and reads its open
 // packet.
 // With peek, a WebSocket open packet without maxPayload is checked for a v3
-// server (see peekV3).
-func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool) (transport.Conn, packet.Open, error) {
+// server (see peekV3), whose read-ahead runs in g: the errgroup of the
+// connection to be.
+func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool, g *errgroup.Group) (transport.Conn, packet.Open, error) {
 	var tr transport.Conn
 	var err error
 	switch t {
@@ -222,7 +225,7 @@ func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool
 	if err == nil && t == WebSocket && tc.EIO == 4 && open.MaxPayload == 0 && peek {
 		// No maxPayload: Socket.IO 3.x (v4) or 2.x (v3, which ignored
 		// EIO=4). Only 2.x sends a CONNECT nobody asked for, at once.
-		tr, err = peekV3(ctx, tr)
+		tr, err = peekV3(ctx, tr, g)
 	}
 	if err != nil {
 		tr.Close()
@@ -236,8 +239,8 @@ func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool
 // speaks v4 and tr comes back wrapped in a readAhead that hands the frame,
 // or the read still pending, to the connection's reader: the read is never
 // cancelled, since cancelling a WebSocket read closes the WebSocket.
-func peekV3(ctx context.Context, tr transport.Conn) (transport.Conn, error) {
-	ra := newReadAhead(tr)
+func peekV3(ctx context.Context, tr transport.Conn, g *errgroup.Group) (transport.Conn, error) {
+	ra := newReadAhead(tr, g)
 	timer := time.NewTimer(v3Peek)
 	defer timer.Stop()
 	select {
@@ -256,9 +259,10 @@ func peekV3(ctx context.Context, tr transport.Conn) (transport.Conn, error) {
 	return ra, nil
 }
 
-// readAhead is a transport whose first frame is read by a goroutine of its
-// own, started before the connection's reader exists. The reader takes that
-// frame first; Close ends the goroutine and waits for it.
+// readAhead is a transport whose first frame is read by a goroutine of the
+// connection's errgroup, started before the connection's reader exists. The
+// reader takes that frame first; Close ends the goroutine and waits for it
+// (so does the errgroup's Wait).
 type readAhead struct {
 	transport.Conn
 	res  chan readResult // the first read's result, buffered
@@ -271,13 +275,14 @@ type readResult struct {
 	err error
 }
 
-func newReadAhead(tr transport.Conn) *readAhead {
+func newReadAhead(tr transport.Conn, g *errgroup.Group) *readAhead {
 	ra := &readAhead{Conn: tr, res: make(chan readResult, 1), done: make(chan struct{})}
-	go func() {
+	g.Go(func() error {
 		defer close(ra.done)
 		f, err := tr.Read(context.Background()) // ended by Close at the latest
 		ra.res <- readResult{f, err}
-	}()
+		return nil
+	})
 	return ra
 }
 
@@ -321,7 +326,7 @@ func readOpen(ctx context.Context, tr transport.Conn) (packet.Open, error) {
 
 // startEngine starts the goroutines of a connection whose handshake is done.
 // With upgradeTo set, a fourth goroutine tries the upgrade to WebSocket.
-func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config, log *logger) *engineConn {
+func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config, log *logger) *engineConn {
 	// The errgroup needs no context of its own: every goroutine's exit
 	// goes through fail, which cancels ctx with the first error.
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -335,6 +340,7 @@ func startEngine(tr transport.Conn, eio int, open packet.Open, h connHandler, de
 		log:        log,
 		ctx:        ctx,
 		cancel:     cancel,
+		g:          g,
 		eio:        eio,
 		pong:       make(chan struct{}, 1),
 		ping:       make(chan struct{}, 1),
