@@ -90,7 +90,8 @@ type engineConn struct {
 	wtr        transport.Conn               // the transport the writer writes; the writer's own
 	cur        atomic.Pointer[transportRef] // wtr, for other goroutines
 	open       packet.Open
-	maxPayload int64 // bound on one outgoing frame, 0 when none
+	started    time.Time // when the handshake completed
+	maxPayload int64     // bound on one outgoing frame, 0 when none
 	handler    connHandler
 	dec        packet.Decoder // Socket.IO decoder, used by the reader only
 	log        *logger        // nil: silent
@@ -334,6 +335,7 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 		rtr:        tr,
 		wtr:        tr,
 		open:       open,
+		started:    time.Now(),
 		maxPayload: cmp.Or(open.MaxPayload, defaultMaxPayload),
 		handler:    h,
 		dec:        dec,
@@ -721,6 +723,13 @@ func (c *engineConn) checkSize(m packet.Message) error {
 		}
 	}
 	return nil
+}
+
+// healthy reports whether the connection has lasted one ping interval (the
+// server's, from the open packet): long enough for a heartbeat to show it
+// works. Reconnection's backoff starts again only after a healthy one.
+func (c *engineConn) healthy() bool {
+	return time.Since(c.started) >= c.open.PingInterval
 }
 
 // endedError is what a call on an ended connection returns.

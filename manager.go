@@ -43,9 +43,15 @@ type Manager struct {
 	// while the program had events still to read: Close stops them too.
 	draining     []*mailbox
 	isClosed     bool
-	reconnecting bool           // the reconnection goroutine runs
-	loops        sync.WaitGroup // the reconnection goroutine
-	closeOnce    sync.Once
+	reconnecting bool // the reconnection goroutine runs
+	// attempts counts the reconnection attempts of the current outage. It
+	// goes back to 0 only once a connection has been healthy (see
+	// engineConn.healthy): one that fails at once does not end the outage,
+	// so a server that accepts and then breaks every session cannot turn
+	// the backoff into a hot loop of first attempts.
+	attempts  int
+	loops     sync.WaitGroup // the reconnection goroutine
+	closeOnce sync.Once
 	// private is set for the Manager of Dial: it closes with its socket.
 	private bool
 }
@@ -422,6 +428,9 @@ func (m *Manager) connEnded(c *engineConn, err error) {
 			on = append(on, s)
 		}
 	}
+	if c == m.conn && c.healthy() {
+		m.attempts = 0
+	}
 	retry := m.cfg.reconnect != nil && !m.isClosed && c == m.conn && len(m.sockets) > 0
 	start := retry && !m.reconnecting
 	if start {
@@ -448,7 +457,10 @@ func (m *Manager) connEnded(c *engineConn, err error) {
 func (m *Manager) reconnect(cause error) {
 	defer m.loops.Done()
 	b := *m.cfg.reconnect
-	for attempt := 0; ; attempt++ {
+	m.mu.Lock()
+	attempt := m.attempts
+	m.mu.Unlock()
+	for ; ; attempt++ {
 		if b.Attempts > 0 && attempt >= b.Attempts {
 			m.giveUp(attempt, cause)
 			return
@@ -476,6 +488,9 @@ func (m *Manager) reconnect(cause error) {
 			continue
 		}
 		m.notify(ManagerEvent{Type: Reconnected, Attempt: attempt + 1})
+		m.mu.Lock()
+		m.attempts = attempt + 1 // until conn has proved healthy
+		m.mu.Unlock()
 		if err := m.rejoin(conn); err == nil {
 			return
 		} else {
@@ -484,7 +499,9 @@ func (m *Manager) reconnect(cause error) {
 		// conn was lost: once its connEnded has run, every socket that
 		// was on it waits again, for the next rejoin to take.
 		<-conn.done
-		attempt = -1 // connected: the next outage starts the policy again
+		if conn.healthy() {
+			attempt = -1 // it worked for a while: a new outage starts the policy again
+		}
 	}
 }
 
@@ -579,6 +596,7 @@ func (m *Manager) giveUp(attempts int, cause error) {
 		sockets = append(sockets, s)
 	}
 	m.reconnecting = false
+	m.attempts = 0
 	m.mu.Unlock()
 	err := fmt.Errorf("%w after %d attempts: %w", ErrReconnectFailed, attempts, cause)
 	for _, s := range sockets {

@@ -43,8 +43,10 @@ func (t Transport) String() string {
 // Backoff is a reconnection policy: before attempt n (from 0) the Manager
 // waits min(Min·2ⁿ, Max), randomised by ±Jitter (a fraction of the delay,
 // 0 to 1) and never more than Max, and it makes at most Attempts attempts
-// (0 means no limit). The attempt count starts again after every successful
-// connection.
+// (0 means no limit). The attempt count starts again once a connection has
+// been up for the server's ping interval: one that fails sooner (a server
+// that accepts the handshake, then breaks the session) counts as a failed
+// attempt of the same outage.
 type Backoff struct {
 	Min, Max time.Duration
 	Jitter   float64

@@ -270,9 +270,9 @@ func TestSetAuthOnRejoin(t *testing.T) {
 
 // While the server is down, attempts are spaced by the policy (no jitter
 // here: exactly Min·2ⁿ up to Max), and the policy starts again after a
-// successful connection.
+// connection that has been healthy (up for one ping interval).
 func TestBackoffSchedule(t *testing.T) {
-	srv := startFlaky(t)
+	srv := startFlaky(t, testserver.WithPingInterval(100*time.Millisecond))
 	m := newManager(t, srv.URL(), sio.WithReconnect(sio.Backoff{Min: 10 * time.Millisecond, Max: 40 * time.Millisecond}))
 	a := managerSocket(t, m, "/")
 	srv.down.Store(true)
@@ -304,7 +304,9 @@ func TestBackoffSchedule(t *testing.T) {
 		}
 	}
 	waitEvent(t, a, sio.EventConnect)
-	// A new outage starts from Min again.
+	// Once the connection has been up for a ping interval, a new outage
+	// starts from Min again.
+	time.Sleep(150 * time.Millisecond)
 	a.Emit(testCtx(t), "close-transport")
 	for ev := range m.Events() {
 		if ev.Type == sio.ReconnectAttempt {
