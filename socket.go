@@ -36,7 +36,7 @@ type Socket struct {
 	// goroutines (ack timers, the offline queue's flush) wait for.
 	life   context.Context
 	stop   context.CancelFunc
-	timers sync.WaitGroup // ack timers running their function; end waits
+	timers sync.WaitGroup // ack timers not stopped yet; see stopTimer
 
 	mu     sync.Mutex
 	state  socketState
@@ -393,7 +393,13 @@ func (s *Socket) transmit(ctx context.Context, conn *engineConn, g *gate, ae *ac
 		}
 		s.resend[id] = ae
 		if s.cfg.ackTimeout > 0 {
-			ae.timer = time.AfterFunc(s.cfg.ackTimeout, func() { s.ackTimedOut(ae, id) })
+			if s.state != ended { // end waits for s.timers: none may start after
+				s.timers.Add(1)
+				ae.timer = time.AfterFunc(s.cfg.ackTimeout, func() {
+					defer s.timers.Done()
+					s.ackTimedOut(ae, id)
+				})
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -443,11 +449,19 @@ func (s *Socket) forgetSentLocked(id uint64) *ackEmit {
 	ae := s.resend[id]
 	if ae != nil {
 		delete(s.resend, id)
-		if ae.timer != nil {
-			ae.timer.Stop()
-		}
+		s.stopTimer(ae)
 	}
 	return ae
+}
+
+// stopTimer stops ae's ack timer. s.mu is held. s.timers counts every
+// timer from its start until it is stopped here before it fired, or its
+// function has returned: end waits for that count.
+func (s *Socket) stopTimer(ae *ackEmit) {
+	if ae.timer != nil && ae.timer.Stop() {
+		s.timers.Done()
+	}
+	ae.timer = nil
 }
 
 // ackTimedOut runs when the acknowledgement of ae's send under id is late:
@@ -456,16 +470,8 @@ func (s *Socket) forgetSentLocked(id uint64) *ackEmit {
 func (s *Socket) ackTimedOut(ae *ackEmit, id uint64) {
 	// Under s.mu, so that connLost finds the emit either still recorded
 	// (and requeues it) or detached already: never recorded no more but
-	// pending still, which it would fail although it has tries left. And
-	// so that end, which waits for s.timers, either sees this run counted
-	// or this run sees the socket ended.
+	// pending still, which it would fail although it has tries left.
 	s.mu.Lock()
-	if s.state == ended {
-		s.mu.Unlock()
-		return
-	}
-	s.timers.Add(1)
-	defer s.timers.Done()
 	if s.forgetSentLocked(id) == nil {
 		s.mu.Unlock()
 		return // answered, or the connection was lost, meanwhile
@@ -879,9 +885,7 @@ func (s *Socket) connLost(c *engineConn, err error) {
 	// Sent emits with retries left go back in the queue, in order.
 	for id, ae := range s.resend {
 		delete(s.resend, id)
-		if ae.timer != nil {
-			ae.timer.Stop()
-		}
+		s.stopTimer(ae)
 		if ae.tries <= s.cfg.retries && s.acks.Detach(id) != nil {
 			s.offline.putBack(queued{seq: ae.seq, ae: ae})
 		}
@@ -937,9 +941,7 @@ func (s *Socket) end(err error, forget bool) {
 	offline := s.offline.take()
 	for id, ae := range s.resend {
 		delete(s.resend, id)
-		if ae.timer != nil {
-			ae.timer.Stop()
-		}
+		s.stopTimer(ae)
 	}
 	s.mu.Unlock()
 	// An ack timer that fired already may be resending: end its wait,
