@@ -93,8 +93,7 @@ type engineConn struct {
 	started    time.Time // when the handshake completed
 	maxPayload int64     // bound on one outgoing frame, 0 when none
 	handler    connHandler
-	dec        packet.Decoder // Socket.IO decoder, used by the reader only
-	log        *logger        // nil: silent
+	log        *logger // nil: silent
 
 	ctx    context.Context // cancelled, with the error as cause, when the connection fails
 	cancel context.CancelCauseFunc
@@ -107,10 +106,6 @@ type engineConn struct {
 	ping     chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping
 	pinged   chan struct{} // v4: a ping arrived; v3: a pong arrived
 
-	// rootJoined records that a Socket.IO 2.x server joined the main
-	// namespace by itself (it sends 40 after the handshake).
-	rootJoined atomic.Bool
-
 	// The upgrade from polling to WebSocket hands the new transport to the
 	// writer, then to the reader, through these; see upgrade.
 	readerPaused   chan struct{}
@@ -120,9 +115,6 @@ type engineConn struct {
 
 	abortMu sync.Mutex
 	inUse   []transport.Conn // the transports fail aborts: the first, and an upgrade's once handed over
-
-	leftMu sync.Mutex
-	left   map[string]*gate // the gate of the last DISCONNECT sent for a namespace; see awaitLeft
 
 	closing atomic.Bool // the writer is closing the transport on purpose
 	running atomic.Int32
@@ -134,16 +126,17 @@ type engineConn struct {
 // transportRef holds a transport for atomic.Pointer.
 type transportRef struct{ transport.Conn }
 
-// connHandler receives what an engineConn's reader reads. Its methods are
-// called on the reader goroutine (handleMessage) or the last goroutine out
-// (connEnded) and must never wait on the program.
+// connHandler receives what an engineConn's reader reads: the layer above
+// (sioConn). Its methods are called on the reader goroutine
+// (handleMessage) or the last goroutine out (connEnded) and must never wait
+// on the program.
 type connHandler interface {
 	// handleMessage takes one message frame. An error ends the connection
 	// with ErrParse.
-	handleMessage(c *engineConn, f packet.Frame) error
+	handleMessage(f packet.Frame) error
 	// connEnded is called once, when the connection has ended; err matches
 	// one of the disconnect reasons.
-	connEnded(c *engineConn, err error)
+	connEnded(err error)
 }
 
 // errClientClose ends a connection that this program closed on purpose.
@@ -158,7 +151,10 @@ var errClientClose = fmt.Errorf("%w: connection closed by client", ErrClientDisc
 // when the server shows it speaks only that (Socket.IO 2.x): a v3 polling
 // body, an open packet without maxPayload, or "Unsupported protocol
 // version". A v3/v4 server that allows both keeps speaking v4.
-func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h connHandler, dec packet.Decoder) (*engineConn, error) {
+//
+// newHandler makes the handler of the connection, before its goroutines
+// start.
+func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, newHandler func(*engineConn) connHandler) (*engineConn, error) {
 	for i, t := range cfg.transports {
 		tc := *tcfg
 		tc.EIO = cfg.eio
@@ -184,7 +180,7 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, h conn
 			upgradeTo = &tc
 		}
 		cfg.log.handshake(tc.URL, t, tc.EIO, &open)
-		return startEngine(g, tr, tc.EIO, open, h, dec, upgradeTo, cfg.log), nil
+		return startEngine(g, tr, tc.EIO, open, newHandler, upgradeTo, cfg.log), nil
 	}
 	return nil, fmt.Errorf("sio: no transport to try")
 }
@@ -327,7 +323,7 @@ func readOpen(ctx context.Context, tr transport.Conn) (packet.Open, error) {
 
 // startEngine starts the goroutines of a connection whose handshake is done.
 // With upgradeTo set, a fourth goroutine tries the upgrade to WebSocket.
-func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open, h connHandler, dec packet.Decoder, upgradeTo *transport.Config, log *logger) *engineConn {
+func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open, newHandler func(*engineConn) connHandler, upgradeTo *transport.Config, log *logger) *engineConn {
 	// The errgroup needs no context of its own: every goroutine's exit
 	// goes through fail, which cancels ctx with the first error.
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -337,8 +333,6 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 		open:       open,
 		started:    time.Now(),
 		maxPayload: cmp.Or(open.MaxPayload, defaultMaxPayload),
-		handler:    h,
-		dec:        dec,
 		log:        log,
 		ctx:        ctx,
 		cancel:     cancel,
@@ -356,6 +350,7 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 	}
 	c.out, c.maxBatch = make(chan outgoing, queue), batch
 	c.cur.Store(&transportRef{tr})
+	c.handler = newHandler(c)
 	if upgradeTo == nil {
 		c.running.Store(3)
 	} else {
@@ -387,7 +382,7 @@ func (c *engineConn) spawn(fn func() error) {
 			c.wtr.Close()
 			c.dropUpgrade()
 			c.log.connEnded(c.open.SID, c.err)
-			c.handler.connEnded(c, c.err)
+			c.handler.connEnded(c.err)
 			close(c.done)
 		}
 		return err
@@ -451,7 +446,7 @@ func (c *engineConn) readLoop() error {
 				c.heard()
 			}
 		case packet.FrameMessage:
-			if err := c.handler.handleMessage(c, f); err != nil {
+			if err := c.handler.handleMessage(f); err != nil {
 				return fmt.Errorf("%w: %w", ErrParse, err)
 			}
 		case packet.FrameClose:

@@ -37,7 +37,7 @@ type Manager struct {
 	dialMu sync.Mutex // serialises opening the connection
 
 	mu      sync.Mutex
-	conn    *engineConn        // the latest connection, nil before the first
+	conn    *sioConn           // the latest connection, nil before the first
 	sockets map[string]*Socket // by namespace
 	// draining are the mailboxes of sockets that ended and left sockets
 	// while the program had events still to read: Close stops them too.
@@ -283,7 +283,7 @@ func encodeAuth(auth any) (json.RawMessage, error) {
 }
 
 // connect returns the live connection, opening one if there is none.
-func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
+func (m *Manager) connect(ctx context.Context) (*sioConn, error) {
 	m.dialMu.Lock()
 	defer m.dialMu.Unlock()
 	m.mu.Lock()
@@ -294,7 +294,7 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 		// reconnection, which must start before a new connection replaces
 		// it (connEnded ends the sockets of a connection replaced).
 		select {
-		case <-conn.done:
+		case <-conn.done():
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -325,32 +325,6 @@ func (m *Manager) connect(ctx context.Context) (*engineConn, error) {
 	return conn, nil
 }
 
-// leave sends DISCONNECT for namespace nsp on c, as the last message of
-// gate g (see sendLeave). With wait it waits up to
-// closeGrace for room in the send queue; without, it gives up at once, as
-// the connection's reader must (the packet is a courtesy). ctx bounds the
-// wait too.
-func (m *Manager) leave(ctx context.Context, c *engineConn, nsp string, g *gate, wait bool) {
-	msg, err := m.codec.Encode(packet.Header{Type: packet.Disconnect, Namespace: nsp}, "", nil)
-	if err != nil {
-		return
-	}
-	if wait {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, closeGrace)
-		defer cancel()
-	}
-	c.sendLeave(ctx, nsp, msg, g, wait)
-}
-
-// rootJoined reports whether a Socket.IO 2.x server already joined the
-// main namespace on conn by itself.
-func (m *Manager) rootJoined(conn *engineConn) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return conn.rootJoined.Load()
-}
-
 // EngineIO returns the Engine.IO protocol version of the Manager's current
 // connection: 4 (Socket.IO 3.x and 4.x servers), 3 (Socket.IO 2.x), or 0
 // when it has none.
@@ -360,7 +334,7 @@ func (m *Manager) EngineIO() int {
 	if m.conn == nil {
 		return 0
 	}
-	return m.conn.eio
+	return m.conn.eio()
 }
 
 // Transport returns the transport the Manager's current connection uses:
@@ -373,54 +347,26 @@ func (m *Manager) Transport() Transport {
 	if c == nil || c.ended() {
 		return 0
 	}
-	if c.cur.Load().Name() == transport.NameWebSocket {
+	if c.onWebSocket() {
 		return WebSocket
 	}
 	return Polling
 }
 
-// dial opens a new Engine.IO connection with a fresh Socket.IO decoder.
-func (m *Manager) dial(ctx context.Context) (*engineConn, error) {
-	return dialEngine(ctx, &m.cfg, &m.tcfg, m, m.codec.NewDecoder(m.cfg.maxAttachments))
-}
+// dial opens a new connection.
+func (m *Manager) dial(ctx context.Context) (*sioConn, error) { return dialSIO(ctx, m) }
 
-// handleMessage decodes a Socket.IO packet and hands it to its socket. It
-// runs on the connection's reader goroutine and never blocks.
-func (m *Manager) handleMessage(c *engineConn, f packet.Frame) error {
-	p, ok, err := c.dec.Decode(f)
-	if err != nil || !ok {
-		return err
-	}
+// socketFor returns the socket of namespace nsp, nil when there is none.
+func (m *Manager) socketFor(nsp string) *Socket {
 	m.mu.Lock()
-	s := m.sockets[p.Namespace]
-	implicit := c.eio == 3 && p.Type == packet.Connect && p.Namespace == "/"
-	if implicit {
-		// A Socket.IO 2.x server joins the main namespace by itself, as
-		// soon as the connection opens: remember it for the socket of "/",
-		// which may not be joining on c yet (it may not exist, or wait to
-		// be rejoined after a reconnection) and then takes the flag in
-		// sendConnect. Under m.mu, which rootJoined takes too.
-		c.rootJoined.Store(true)
-	}
-	m.mu.Unlock()
-	if s == nil && implicit {
-		return nil
-	}
-	if s == nil {
-		if p.Type == packet.Connect {
-			// A join this client gave up on (its context ended) was
-			// accepted after all: leave, now that leaving is valid.
-			m.leave(context.Background(), c, p.Namespace, nil, false)
-		}
-		return nil // a namespace this client left or never joined
-	}
-	return s.handle(c, p)
+	defer m.mu.Unlock()
+	return m.sockets[nsp]
 }
 
 // connEnded is called once when a connection ends. With reconnection on,
 // its sockets wait to be joined again and the reconnection goroutine starts;
 // otherwise they end with err.
-func (m *Manager) connEnded(c *engineConn, err error) {
+func (m *Manager) connEnded(c *sioConn, err error) {
 	m.mu.Lock()
 	var on []*Socket
 	for _, s := range m.sockets {
@@ -498,7 +444,7 @@ func (m *Manager) reconnect(cause error) {
 		}
 		// conn was lost: once its connEnded has run, every socket that
 		// was on it waits again, for the next rejoin to take.
-		<-conn.done
+		<-conn.done()
 		if conn.healthy() {
 			attempt = -1 // it worked for a while: a new outage starts the policy again
 		}
@@ -509,7 +455,7 @@ func (m *Manager) reconnect(cause error) {
 // sending their offline queues. It returns nil once reconnection is over,
 // and the error that ended conn if conn was lost meanwhile (the caller
 // goes on reconnecting).
-func (m *Manager) rejoin(conn *engineConn) error {
+func (m *Manager) rejoin(conn *sioConn) error {
 	m.mu.Lock()
 	if m.isClosed {
 		m.mu.Unlock()
@@ -539,7 +485,7 @@ func (m *Manager) rejoin(conn *engineConn) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if conn.ended() && !m.isClosed {
-		return context.Cause(conn.ctx) // lost again: connEnded left it to us
+		return conn.cause() // lost again: connEnded left it to us
 	}
 	m.reconnecting = false
 	return nil
@@ -549,7 +495,7 @@ func (m *Manager) rejoin(conn *engineConn) error {
 // connect timeout, and sends its offline queue once it has joined. A
 // refusal ends it with its *ConnectError; a timeout ends it with
 // ErrReconnectFailed (see giveUpRejoin).
-func (m *Manager) rejoinSocket(conn *engineConn, s *Socket) {
+func (m *Manager) rejoinSocket(conn *sioConn, s *Socket) {
 	s.mu.Lock()
 	wait := s.state == disconnected
 	s.mu.Unlock()
@@ -563,7 +509,7 @@ func (m *Manager) rejoinSocket(conn *engineConn, s *Socket) {
 	if sent {
 		select {
 		case err = <-s.rejoined:
-		case <-conn.ctx.Done():
+		case <-conn.lost():
 			return // the next connection rejoins it
 		case <-ctx.Done():
 			err = ctx.Err()

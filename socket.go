@@ -40,8 +40,8 @@ type Socket struct {
 
 	mu     sync.Mutex
 	state  socketState
-	conn   *engineConn // the connection joined or being joined
-	gate   *gate       // of the current join: shut, nothing more of it is written
+	conn   *sioConn // the connection joined or being joined
+	gate   *gate    // of the current join: shut, nothing more of it is written
 	id     string
 	auth   json.RawMessage // sent with every CONNECT; see SetAuth
 	pid    string          // connection state recovery: the session…
@@ -313,7 +313,7 @@ func (s *Socket) replyOn(ctx context.Context, g *gate, msg packet.Message) error
 }
 
 // onConn reports whether the socket uses connection c.
-func (s *Socket) onConn(c *engineConn) bool {
+func (s *Socket) onConn(c *sioConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conn == c
@@ -322,14 +322,14 @@ func (s *Socket) onConn(c *engineConn) bool {
 // lostConn reports whether err says that conn ended and the socket has moved
 // on (it is waiting to reconnect): the caller queues its message instead of
 // failing.
-func (s *Socket) lostConn(conn *engineConn, err error) bool {
+func (s *Socket) lostConn(conn *sioConn, err error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lostConnLocked(conn, err)
 }
 
 // lostConnLocked is lostConn with s.mu held.
-func (s *Socket) lostConnLocked(conn *engineConn, err error) bool {
+func (s *Socket) lostConnLocked(conn *sioConn, err error) bool {
 	if !errors.Is(err, ErrClosed) || s.state == ended {
 		return false
 	}
@@ -379,7 +379,7 @@ func (s *Socket) sendAckEmit(ctx context.Context, ae *ackEmit) error {
 // its timeout. When conn turns out to be lost, ae goes back to the offline
 // queue and transmit returns nil; any other failure fails ae's future too
 // and is returned.
-func (s *Socket) transmit(ctx context.Context, conn *engineConn, g *gate, ae *ackEmit) error {
+func (s *Socket) transmit(ctx context.Context, conn *sioConn, g *gate, ae *ackEmit) error {
 	// Attach and record together, under s.mu: connLost, which requeues
 	// what it finds recorded and fails every other pending ack, must not
 	// fall between the two.
@@ -420,7 +420,7 @@ func (s *Socket) transmit(ctx context.Context, conn *engineConn, g *gate, ae *ac
 // requeues or fails what it finds pending), it is left to it; otherwise,
 // when conn was lost, ae goes back to the offline queue, and on any other
 // error its future fails.
-func (s *Socket) unsent(conn *engineConn, ae *ackEmit, id uint64, err error) error {
+func (s *Socket) unsent(conn *sioConn, ae *ackEmit, id uint64, err error) error {
 	err = s.m.closedErr(err)
 	s.mu.Lock()
 	s.forgetSentLocked(id)
@@ -499,7 +499,7 @@ func (s *Socket) failFuture(f *ack.Future[Args], err error) {
 
 // join sends the CONNECT packet on conn and waits for the server's answer.
 // On failure the socket is ended.
-func (s *Socket) join(ctx context.Context, conn *engineConn) error {
+func (s *Socket) join(ctx context.Context, conn *sioConn) error {
 	if err := s.sendConnect(ctx, conn); err != nil {
 		s.leave(err, true)
 		return err
@@ -576,7 +576,7 @@ func (s *Socket) revive() bool {
 // with err. It stays registered, abandoned, until the answer comes (it then
 // leaves) or conn ends, so that no second CONNECT for its namespace goes out
 // meanwhile. It does nothing when the answer came first.
-func (s *Socket) giveUpRejoin(conn *engineConn, err error) {
+func (s *Socket) giveUpRejoin(conn *sioConn, err error) {
 	s.mu.Lock()
 	if s.state != joining || s.conn != conn {
 		s.mu.Unlock()
@@ -600,7 +600,7 @@ func (s *Socket) isAbandoned() bool {
 // A Socket.IO 2.x server (Engine.IO v3) joins the main namespace by itself
 // and takes no auth object: the socket for "/" sends nothing and takes the
 // server's own CONNECT, and other namespaces carry auth as their query.
-func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
+func (s *Socket) sendConnect(ctx context.Context, conn *sioConn) error {
 	s.mu.Lock()
 	if s.state == ended {
 		s.mu.Unlock()
@@ -625,12 +625,12 @@ func (s *Socket) sendConnect(ctx context.Context, conn *engineConn) error {
 
 	h := packet.Header{Type: packet.Connect, Namespace: s.nsp}
 	var args []any
-	if conn.eio == 3 {
+	if conn.eio() == 3 {
 		if s.nsp == "/" {
 			if len(auth) > 0 {
 				return fmt.Errorf("%w: a Socket.IO 2.x server takes no auth for the main namespace (send it with WithQuery)", ErrProtocol)
 			}
-			if s.m.rootJoined(conn) {
+			if conn.rootJoinedByServer() {
 				s.onConnect(conn, packet.Packet{Header: h})
 			}
 			return nil // the server's own CONNECT completes the join
@@ -704,7 +704,7 @@ func (s *Socket) resolveJoin(err error) {
 
 // handle takes a packet for this socket from the connection's reader. It
 // never blocks.
-func (s *Socket) handle(c *engineConn, p packet.Packet) error {
+func (s *Socket) handle(c *sioConn, p packet.Packet) error {
 	switch p.Type {
 	case packet.Connect:
 		s.onConnect(c, p)
@@ -765,7 +765,7 @@ func (s *Socket) trackOffset(p packet.Packet) {
 	}
 }
 
-func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
+func (s *Socket) onConnect(c *sioConn, p packet.Packet) {
 	// packet.StringMember rather than json.Unmarshal: this runs on the
 	// connection's reader, whose stack every idle connection pays for.
 	sid, _ := packet.StringMember(p.Data, "sid")
@@ -775,7 +775,7 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 		// Accepted after all: leave now that leaving is valid.
 		err, g := s.err, s.gate
 		s.mu.Unlock()
-		s.m.leave(context.Background(), c, s.nsp, g, false)
+		c.leave(context.Background(), s.nsp, g, false)
 		s.end(err, true)
 		return
 	}
@@ -783,9 +783,9 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	if s.state != joining || s.conn != c {
 		return // a duplicate answer; the official client ignores it too
 	}
-	if sid == "" && c.eio == 3 {
+	if sid == "" && c.eio() == 3 {
 		// Socket.IO 2.x gives no sid: the id is derived from the session.
-		sid = c.open.SID
+		sid = c.sid()
 		if s.nsp != "/" {
 			sid = s.nsp + "#" + sid
 		}
@@ -805,7 +805,7 @@ func (s *Socket) onConnect(c *engineConn, p packet.Packet) {
 	s.resolveJoin(nil)
 }
 
-func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
+func (s *Socket) onConnectError(c *sioConn, p packet.Packet) {
 	// CONNECT_ERROR data is an object {message, data} (v3+) or a string.
 	ce := &ConnectError{}
 	if msg, ok := packet.StringMember(p.Data, "message"); ok {
@@ -830,7 +830,7 @@ func (s *Socket) onConnectError(c *engineConn, p packet.Packet) {
 // flush sends the offline queue on conn, in order, after a rejoin, and then
 // lets emits go straight out. It runs on the Manager's reconnection
 // goroutine and returns early if the connection is lost again.
-func (s *Socket) flush(conn *engineConn) {
+func (s *Socket) flush(conn *sioConn) {
 	ctx := s.life
 	for {
 		s.mu.Lock()
@@ -867,7 +867,7 @@ func (s *Socket) flush(conn *engineConn) {
 // connLost moves a socket whose connection c ended to disconnected, to be
 // joined again by the Manager's reconnection: acknowledgements it was
 // waiting for fail with err, except those it may send again.
-func (s *Socket) connLost(c *engineConn, err error) {
+func (s *Socket) connLost(c *sioConn, err error) {
 	s.mu.Lock()
 	if s.abandoned && s.conn == c {
 		s.mu.Unlock()
@@ -917,7 +917,7 @@ func (s *Socket) sendDisconnect(wait bool) {
 	if !live || conn == nil {
 		return
 	}
-	s.m.leave(context.Background(), conn, s.nsp, g, wait)
+	conn.leave(context.Background(), s.nsp, g, wait)
 }
 
 // end finishes the socket for good: pending and queued acknowledgements
