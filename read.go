@@ -1,0 +1,82 @@
+package sio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/sio-go/sio/packet"
+	"github.com/sio-go/sio/transport"
+)
+
+// readLoop is the reader goroutine.
+func (c *engineConn) readLoop() error {
+	for {
+		f, err := c.rtr.Read(context.Background())
+		if errors.Is(err, transport.ErrPaused) {
+			// Polling paused for the upgrade: wait for the WebSocket.
+			close(c.readerPaused)
+			select {
+			case c.rtr = <-c.switchReader:
+				continue
+			case <-c.ctx.Done():
+				return context.Cause(c.ctx)
+			}
+		}
+		if err != nil {
+			return c.readError(err)
+		}
+		c.log.packets(dirRecv, f)
+		switch f.Type() {
+		case packet.FramePing:
+			select {
+			case c.pong <- struct{}{}:
+			default: // a pong is already due
+			}
+			if c.eio != 3 {
+				c.heard()
+			}
+		case packet.FramePong:
+			if c.eio == 3 {
+				c.heard()
+			}
+		case packet.FrameMessage:
+			if err := c.handler.handleMessage(f); err != nil {
+				return fmt.Errorf("%w: %w", ErrParse, err)
+			}
+		case packet.FrameClose:
+			return fmt.Errorf("%w: the server sent close", ErrTransportClose)
+		case packet.FrameNoop:
+		default:
+			return fmt.Errorf("%w: unexpected %s packet", ErrParse, f.Type())
+		}
+	}
+}
+
+// heard tells the heartbeat that the server's side of it arrived.
+func (c *engineConn) heard() {
+	select {
+	case c.pinged <- struct{}{}:
+	default:
+	}
+}
+
+// readError classifies the error that ended the reader.
+func (c *engineConn) readError(err error) error {
+	if cause := context.Cause(c.ctx); cause != nil {
+		return cause // another goroutine ended the connection first
+	}
+	if c.closing.Load() {
+		return errClientClose
+	}
+	var ce *transport.CloseError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return fmt.Errorf("%w: %w", ErrTransportClose, err)
+	case errors.Is(err, packet.ErrBadFrame), errors.Is(err, packet.ErrBadPolling), errors.Is(err, transport.ErrInvalidUTF8):
+		return fmt.Errorf("%w: %w", ErrParse, err)
+	}
+	return fmt.Errorf("%w: %w", ErrTransportError, err)
+}

@@ -1,0 +1,102 @@
+package sio
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sio-go/sio/packet"
+	"github.com/sio-go/sio/transport"
+)
+
+// switchTo completes the upgrade on the writer's side: everything queued
+// before has gone out on polling; the upgrade packet goes on the WebSocket,
+// and so does everything after it.
+func (c *engineConn) switchTo(ws transport.Conn) error {
+	if err := ws.Write(context.Background(), []packet.Frame{packet.TextFrame(packet.FrameUpgrade, "")}); err != nil {
+		ws.Close()
+		return c.writeError(err)
+	}
+	old := c.wtr
+	c.wtr = ws
+	c.cur.Store(&transportRef{ws})
+	old.Abort() // the session lives on over the WebSocket
+	c.abortMu.Lock()
+	c.inUse = slices.DeleteFunc(c.inUse, func(tr transport.Conn) bool { return tr == old })
+	c.abortMu.Unlock()
+	close(c.writerSwitched)
+	return nil
+}
+
+// upgradeTimeout bounds the upgrade from polling to WebSocket: the probe,
+// and the wait for the pending poll to return once polling is paused.
+const upgradeTimeout = 10 * time.Second
+
+// upgrade is the fourth goroutine of a connection that starts on polling.
+// It probes a WebSocket to the same session (2probe, 3probe); when the probe
+// fails the connection stays on polling and the goroutine returns nil. When
+// it succeeds, polling is paused, the poll in flight returns (the server
+// answers it with a noop), the writer sends the upgrade packet on the
+// WebSocket and moves to it, and the reader follows: nothing queued is lost
+// or reordered.
+func (c *engineConn) upgrade(cfg *transport.Config) error {
+	ctx, cancel := context.WithTimeout(c.ctx, upgradeTimeout)
+	defer cancel()
+	ws, err := transport.DialWebSocket(ctx, *cfg, c.open.SID)
+	if err != nil {
+		return nil
+	}
+	if !probe(ctx, ws) {
+		ws.Close()
+		return nil
+	}
+	pauser, ok := c.rtr.(transport.Pauser)
+	if !ok {
+		ws.Close()
+		return nil
+	}
+	pauser.Pause()
+	select {
+	case <-c.readerPaused:
+	case <-ctx.Done():
+		ws.Close()
+		if c.ctx.Err() != nil {
+			return nil // the connection is ending anyway
+		}
+		return fmt.Errorf("%w: upgrade: the pending poll did not return in %v", ErrTransportError, upgradeTimeout)
+	}
+	if !c.adopt(ws) {
+		ws.Abort()
+		return nil // the connection is ending anyway
+	}
+	c.switchWriter <- ws // buffered; the writer owns ws from here
+	select {
+	case <-c.writerSwitched:
+		c.switchReader <- ws // buffered; the reader waits for it
+		c.log.upgraded(c.open.SID)
+	case <-c.ctx.Done():
+	}
+	return nil
+}
+
+// dropUpgrade closes a WebSocket that an upgrade had handed over when the
+// connection ended before the writer or the reader took it.
+func (c *engineConn) dropUpgrade() {
+	for _, ch := range []chan transport.Conn{c.switchWriter, c.switchReader} {
+		select {
+		case ws := <-ch:
+			ws.Close()
+		default:
+		}
+	}
+}
+
+// probe checks that a WebSocket to the session carries packets.
+func probe(ctx context.Context, ws transport.Conn) bool {
+	if ws.Write(ctx, []packet.Frame{packet.TextFrame(packet.FramePing, "probe")}) != nil {
+		return false
+	}
+	f, err := ws.Read(ctx)
+	return err == nil && f.Type() == packet.FramePong && string(f.Payload()) == "probe"
+}
