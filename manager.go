@@ -3,14 +3,11 @@ package sio
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/sio-go/sio/packet"
 	"github.com/sio-go/sio/transport"
@@ -54,46 +51,6 @@ type Manager struct {
 	closeOnce sync.Once
 	// private is set for the Manager of Dial: it closes with its socket.
 	private bool
-}
-
-// ManagerEventType says what a ManagerEvent reports.
-type ManagerEventType int
-
-// The kinds of ManagerEvent, after the official client's reconnect_attempt,
-// reconnect_error, reconnect and reconnect_failed.
-const (
-	// ReconnectAttempt: the Manager waits Delay, then makes attempt Attempt
-	// (from 1). Err is why the previous connection or attempt failed.
-	ReconnectAttempt ManagerEventType = iota + 1
-	// ReconnectError: attempt Attempt failed with Err.
-	ReconnectError
-	// Reconnected: attempt Attempt connected; the sockets are joining again.
-	Reconnected
-	// ReconnectFailed: the Manager gave up after Attempt attempts (Backoff.Attempts);
-	// its sockets end with ErrReconnectFailed.
-	ReconnectFailed
-)
-
-func (t ManagerEventType) String() string {
-	switch t {
-	case ReconnectAttempt:
-		return "reconnect_attempt"
-	case ReconnectError:
-		return "reconnect_error"
-	case Reconnected:
-		return "reconnect"
-	case ReconnectFailed:
-		return "reconnect_failed"
-	}
-	return fmt.Sprintf("ManagerEventType(%d)", int(t))
-}
-
-// ManagerEvent reports a step of reconnection.
-type ManagerEvent struct {
-	Type    ManagerEventType
-	Attempt int           // the attempt, from 1
-	Delay   time.Duration // for ReconnectAttempt: the wait before it
-	Err     error
 }
 
 // managerEventBuffer is the capacity of Manager.Events: small, since every
@@ -216,7 +173,7 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 		}
 		m.mu.Unlock()
 		select {
-		case <-old.released:
+		case <-old.freed():
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -238,7 +195,7 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 	if waitForReconnect {
 		// The reconnection goroutine joins every waiting socket once it
 		// has a connection.
-		s.state = disconnected
+		s.waitForRejoin()
 	}
 	m.mu.Unlock()
 
@@ -363,223 +320,6 @@ func (m *Manager) socketFor(nsp string) *Socket {
 	return m.sockets[nsp]
 }
 
-// connEnded is called once when a connection ends. With reconnection on,
-// its sockets wait to be joined again and the reconnection goroutine starts;
-// otherwise they end with err.
-func (m *Manager) connEnded(c *sioConn, err error) {
-	m.mu.Lock()
-	var on []*Socket
-	for _, s := range m.sockets {
-		if s.onConn(c) {
-			on = append(on, s)
-		}
-	}
-	if c == m.conn && c.healthy() {
-		m.attempts = 0
-	}
-	retry := m.cfg.reconnect != nil && !m.isClosed && c == m.conn && len(m.sockets) > 0
-	start := retry && !m.reconnecting
-	if start {
-		m.reconnecting = true
-		m.loops.Add(1)
-	}
-	m.mu.Unlock()
-	for _, s := range on {
-		if retry {
-			s.connLost(c, err)
-		} else {
-			s.end(err, true)
-		}
-	}
-	if start {
-		go m.reconnect(err)
-	}
-}
-
-// reconnect is the reconnection goroutine. It waits, per the backoff
-// policy, and dials until a connection is made (or the Manager closes, or
-// the policy gives up); then it joins every waiting socket again and sends
-// what they queued. It exists only while the Manager is reconnecting.
-func (m *Manager) reconnect(cause error) {
-	defer m.loops.Done()
-	b := *m.cfg.reconnect
-	m.mu.Lock()
-	attempt := m.attempts
-	m.mu.Unlock()
-	for ; ; attempt++ {
-		if b.Attempts > 0 && attempt >= b.Attempts {
-			m.giveUp(attempt, cause)
-			return
-		}
-		d := b.delay(attempt, rand.Float64(), rand.IntN(2) == 0)
-		m.notify(ManagerEvent{Type: ReconnectAttempt, Attempt: attempt + 1, Delay: d, Err: cause})
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-m.ctx.Done():
-			t.Stop()
-			m.stopReconnecting()
-			return
-		}
-		ctx, cancel := m.connectContext(m.ctx)
-		conn, err := m.dial(ctx)
-		cancel()
-		if err != nil {
-			if m.ctx.Err() != nil {
-				m.stopReconnecting()
-				return
-			}
-			cause = err
-			m.notify(ManagerEvent{Type: ReconnectError, Attempt: attempt + 1, Err: err})
-			continue
-		}
-		m.notify(ManagerEvent{Type: Reconnected, Attempt: attempt + 1})
-		m.mu.Lock()
-		m.attempts = attempt + 1 // until conn has proved healthy
-		m.mu.Unlock()
-		if err := m.rejoin(conn); err == nil {
-			return
-		} else {
-			cause = err
-		}
-		// conn was lost: once its connEnded has run, every socket that
-		// was on it waits again, for the next rejoin to take.
-		<-conn.done()
-		if conn.healthy() {
-			attempt = -1 // it worked for a while: a new outage starts the policy again
-		}
-	}
-}
-
-// rejoin installs a new connection and joins every waiting socket on it,
-// sending their offline queues. It returns nil once reconnection is over,
-// and the error that ended conn if conn was lost meanwhile (the caller
-// goes on reconnecting).
-func (m *Manager) rejoin(conn *sioConn) error {
-	m.mu.Lock()
-	if m.isClosed {
-		m.mu.Unlock()
-		conn.close()
-		m.stopReconnecting()
-		return nil
-	}
-	m.conn = conn
-	var waiting []*Socket
-	for _, s := range m.sockets {
-		waiting = append(waiting, s)
-	}
-	m.mu.Unlock()
-
-	// Every socket joins at once, each on a goroutine of this one's: one
-	// CONNECT the server does not answer must not hold up the others.
-	var wg sync.WaitGroup
-	for _, s := range waiting {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m.rejoinSocket(conn, s)
-		}()
-	}
-	wg.Wait()
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if conn.ended() && !m.isClosed {
-		return conn.cause() // lost again: connEnded left it to us
-	}
-	m.reconnecting = false
-	return nil
-}
-
-// rejoinSocket joins s again on conn, if it waits for that, bounded by the
-// connect timeout, and sends its offline queue once it has joined. A
-// refusal ends it with its *ConnectError; a timeout ends it with
-// ErrReconnectFailed (see giveUpRejoin).
-func (m *Manager) rejoinSocket(conn *sioConn, s *Socket) {
-	s.mu.Lock()
-	wait := s.state == disconnected
-	s.mu.Unlock()
-	if !wait {
-		return
-	}
-	ctx, cancel := m.connectContext(m.ctx)
-	defer cancel()
-	err := s.sendConnect(ctx, conn)
-	sent := err == nil
-	if sent {
-		select {
-		case err = <-s.rejoined:
-		case <-conn.lost():
-			return // the next connection rejoins it
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-	}
-	var ce *ConnectError
-	switch {
-	case err == nil:
-		s.flush(conn)
-	case errors.As(err, &ce):
-		s.refused(ce)
-	case ctx.Err() != nil && m.ctx.Err() == nil && !conn.ended():
-		err = fmt.Errorf("%w: %s: not joined within %v: %w", ErrReconnectFailed, s.nsp, m.cfg.connectTimeout, ctx.Err())
-		if sent {
-			s.giveUpRejoin(conn, err)
-		} else {
-			s.end(err, true) // its CONNECT never went out
-		}
-	}
-	// Otherwise the socket ended, or conn did: the next connection
-	// rejoins it.
-}
-
-// giveUp ends every socket after the last allowed attempt.
-func (m *Manager) giveUp(attempts int, cause error) {
-	m.notify(ManagerEvent{Type: ReconnectFailed, Attempt: attempts, Err: cause})
-	m.mu.Lock()
-	sockets := make([]*Socket, 0, len(m.sockets))
-	for _, s := range m.sockets {
-		sockets = append(sockets, s)
-	}
-	m.reconnecting = false
-	m.attempts = 0
-	m.mu.Unlock()
-	err := fmt.Errorf("%w after %d attempts: %w", ErrReconnectFailed, attempts, cause)
-	for _, s := range sockets {
-		s.end(err, true)
-	}
-}
-
-func (m *Manager) stopReconnecting() {
-	m.mu.Lock()
-	m.reconnecting = false
-	m.mu.Unlock()
-}
-
-// errManagerClosed fails what the Manager's own goroutines were sending
-// when it was closed.
-var errManagerClosed = fmt.Errorf("%w: the Manager was closed", ErrClientDisconnect)
-
-// closedErr turns the cancellation of the Manager's context, with which its
-// goroutines send (the offline queue's flush, resends), into the reason the
-// program sees: the Manager was closed.
-func (m *Manager) closedErr(err error) error {
-	if errors.Is(err, context.Canceled) && m.ctx.Err() != nil {
-		return errManagerClosed
-	}
-	return err
-}
-
-// notify delivers a ManagerEvent if there is room: these events inform,
-// and a program that does not read them must not stall reconnection.
-func (m *Manager) notify(ev ManagerEvent) {
-	m.cfg.log.managerEvent(ev)
-	select {
-	case m.events <- ev:
-	default:
-	}
-}
-
 // Events returns the channel on which the Manager reports reconnection:
 // attempts, their failures, success, and giving up. It is buffered and
 // lossy (an event that finds it full is dropped), and closed by Close.
@@ -591,10 +331,10 @@ func (m *Manager) remove(s *Socket) {
 	m.mu.Lock()
 	if m.sockets[s.nsp] == s {
 		delete(m.sockets, s.nsp)
-		close(s.released)
+		s.release()
 		m.draining = slices.DeleteFunc(m.draining, (*mailbox).isClosed)
-		if !s.box.isClosed() {
-			m.draining = append(m.draining, s.box)
+		if b := s.undelivered(); b != nil {
+			m.draining = append(m.draining, b)
 		}
 	}
 	last := m.private && len(m.sockets) == 0
