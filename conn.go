@@ -84,7 +84,7 @@ type engineConn struct {
 	writerSwitched chan struct{}
 	switchReader   chan transport.Conn
 
-	abortMu sync.Mutex
+	abortMu sync.Mutex       // a leaf lock
 	inUse   []transport.Conn // the transports fail aborts: the first, and an upgrade's once handed over
 
 	closing atomic.Bool // the writer is closing the transport on purpose

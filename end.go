@@ -5,6 +5,12 @@ import (
 	"fmt"
 )
 
+// A socket ends once, in end, for one of these reasons: the program closes
+// it (leave, from Close), the server kicks it (receive.go), it falls behind
+// (slowConsumer), the server refuses it on a rejoin (refused), its join or
+// rejoin is given up on (join.go), or its connection ends without a
+// reconnection to follow (Manager.connEnded, connLost).
+
 // onConn reports whether the socket uses connection c.
 func (s *Socket) onConn(c *sioConn) bool {
 	s.mu.Lock()
@@ -49,13 +55,13 @@ func (s *Socket) connLost(c *sioConn, err error) {
 // slowConsumer disconnects a socket whose program stopped reading Events.
 func (s *Socket) slowConsumer() {
 	err := fmt.Errorf("%w: %d events queued", ErrSlowConsumer, s.box.maxCount)
-	s.sendDisconnect(false)
+	s.announceLeave(false)
 	s.end(err, true)
 }
 
-// sendDisconnect tells the server the socket leaves (see Manager.leave for
-// wait).
-func (s *Socket) sendDisconnect(wait bool) {
+// announceLeave tells the server the socket leaves, if it is joined (see
+// sioConn.sendDisconnect for wait).
+func (s *Socket) announceLeave(wait bool) {
 	// Only a joined socket may leave: the official server answers a
 	// DISCONNECT for a namespace it has not accepted (yet) by closing the
 	// whole connection ("invalid state").
@@ -65,7 +71,7 @@ func (s *Socket) sendDisconnect(wait bool) {
 	if !live || conn == nil {
 		return
 	}
-	conn.leave(context.Background(), s.nsp, g, wait)
+	conn.sendDisconnect(context.Background(), s.nsp, g, wait)
 }
 
 // end finishes the socket for good: pending and queued acknowledgements
@@ -125,7 +131,7 @@ func (s *Socket) refused(ce *ConnectError) {
 // and discards undelivered events.
 func (s *Socket) leave(err error, tell bool) {
 	if tell {
-		s.sendDisconnect(true)
+		s.announceLeave(true)
 	}
 	s.end(err, true)
 	s.box.discard()

@@ -266,7 +266,7 @@ func (s *Socket) onConnect(c *sioConn, p packet.Packet) {
 		// Accepted after all: leave now that leaving is valid.
 		err, g := s.err, s.gate
 		s.mu.Unlock()
-		c.leave(context.Background(), s.nsp, g, false)
+		c.sendDisconnect(context.Background(), s.nsp, g, false)
 		s.end(err, true)
 		return
 	}

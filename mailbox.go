@@ -21,7 +21,7 @@ const mailboxBuffer = 8
 type mailbox struct {
 	ch chan Event
 
-	mu       sync.Mutex
+	mu       sync.Mutex // after Socket.mu and Manager.mu; takes no other lock
 	queue    []Event
 	head     int   // queue[head:] is pending
 	bytes    int64 // payload bytes pending in queue
@@ -66,7 +66,7 @@ func (m *mailbox) push(ev Event) bool {
 		m.bytes += size
 		return true
 	}
-	m.enqueue(ev)
+	m.deliver(ev)
 	return true
 }
 
@@ -82,18 +82,18 @@ func (m *mailbox) pushLifecycle(ev Event, last bool) {
 	if m.ending {
 		return
 	}
-	m.enqueue(ev)
+	m.deliver(ev)
 	if last {
 		m.ending = true
 		m.closeIfDone()
 	}
 }
 
-// enqueue sends ev into the channel if it can go there now without passing
+// deliver sends ev into the channel if it can go there now without passing
 // a queued event, and queues it otherwise, uncounted (a lifecycle event, or
 // a server event that found the queue empty: the queue's first event is not
 // bounded, as the channel's buffer is not). m.mu is held.
-func (m *mailbox) enqueue(ev Event) {
+func (m *mailbox) deliver(ev Event) {
 	if !m.pumping && m.pending() == 0 {
 		select {
 		case m.ch <- ev:

@@ -31,9 +31,19 @@ type Manager struct {
 	cancel context.CancelFunc
 	events chan ManagerEvent
 
+	// The lock order of the package, outermost first (a goroutine that
+	// holds one may take only those after it):
+	//
+	//	Manager.dialMu → sioConn.rootMu → Manager.mu → Socket.mu →
+	//	mailbox.mu, ack.Table's mutex
+	//
+	// sioConn.leftMu and engineConn.abortMu are leaves, taken with
+	// nothing else. Only dialMu is held across a wait (the dial, bounded
+	// by its context); no other lock is held across a wait on the wire,
+	// on a channel the program reads, or on another goroutine.
 	dialMu sync.Mutex // serialises opening the connection
 
-	mu      sync.Mutex
+	mu      sync.Mutex         // after dialMu and sioConn.rootMu, before Socket.mu
 	conn    *sioConn           // the latest connection, nil before the first
 	sockets map[string]*Socket // by namespace
 	// draining are the mailboxes of sockets that ended and left sockets

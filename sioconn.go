@@ -76,7 +76,7 @@ func (c *sioConn) handleMessage(f packet.Frame) error {
 		if p.Type == packet.Connect {
 			// A join this client gave up on (its context ended) was
 			// accepted after all: leave, now that leaving is valid.
-			c.leave(context.Background(), p.Namespace, nil, false)
+			c.sendDisconnect(context.Background(), p.Namespace, nil, false)
 		}
 		return nil // a namespace this client left or never joined
 	}
@@ -104,12 +104,12 @@ func (c *sioConn) trySend(m packet.Message, g *gate, last bool) error {
 	return c.eng.trySend(m, g, last)
 }
 
-// leave sends DISCONNECT for namespace nsp as the last message of gate g
-// (nil for none), and remembers it for awaitLeft. With wait it waits up to
-// closeGrace for room in the send queue; without, it gives up at once, as
-// the connection's reader must (the packet is a courtesy). ctx bounds the
+// sendDisconnect sends DISCONNECT for namespace nsp as the last message of
+// gate g (nil for none), and remembers it for awaitLeft. With wait it waits
+// up to closeGrace for room in the send queue; without, it gives up at once,
+// as the connection's reader must (the packet is a courtesy). ctx bounds the
 // wait too.
-func (c *sioConn) leave(ctx context.Context, nsp string, g *gate, wait bool) {
+func (c *sioConn) sendDisconnect(ctx context.Context, nsp string, g *gate, wait bool) {
 	msg, err := c.codec.Encode(packet.Header{Type: packet.Disconnect, Namespace: nsp}, "", nil)
 	if err != nil {
 		return

@@ -33,7 +33,7 @@ type Socket struct {
 	stop   context.CancelFunc
 	timers sync.WaitGroup // ack timers not stopped yet; see stopTimer
 
-	mu     sync.Mutex
+	mu     sync.Mutex // after Manager.mu, before mailbox.mu and s.acks (see Manager.dialMu)
 	state  socketState
 	conn   *sioConn // the connection joined or being joined
 	gate   *gate    // of the current join: shut, nothing more of it is written
