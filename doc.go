@@ -50,17 +50,60 @@
 //
 // Socket, Manager and ack.Future may be used from any number of goroutines.
 // Emits from one goroutine reach the server in order; events are delivered
-// in the order the server sent them.
+// in the order the server sent them. The reader never waits for the
+// program: pings are answered even when nobody reads Events. A socket's
+// events go to its channel directly when there is room, and to a bounded
+// queue otherwise (see WithEventQueueLimit); a program that falls behind by
+// more than that is disconnected with ErrSlowConsumer rather than stall the
+// connection or grow memory without bound.
 //
-// Each connection runs three goroutines, under one errgroup: a reader, the
-// only one that reads the wire; a writer, the only one that writes it; and a
-// heartbeat (a fourth exists during the upgrade to WebSocket). A Manager
-// runs a goroutine of its own only while it reconnects. The reader never waits for the program: pings are answered
-// even when nobody reads Events. A socket's events go to its channel
-// directly when there is room, and to a bounded queue otherwise (see
-// WithEventQueueLimit); a program that falls behind by more than that is
-// disconnected with ErrSlowConsumer rather than stall the connection or
-// grow memory without bound.
+// # How it works
+//
+// Three layers, each with its own state: the Engine.IO connection
+// (engineConn, conn.go and the files beside it: frames and sessions, no
+// namespaces), the Socket.IO side of that connection (sioConn: decoding,
+// routing packets to sockets, DISCONNECTs on their way), and the Manager
+// with its Sockets. Only the owner of a piece of state writes it; the others
+// call its methods.
+//
+// Goroutines and timers, with their owners (who stops each, or waits for
+// it):
+//
+//   - reader, writer and heartbeat of a connection, and the upgrade to
+//     WebSocket while it runs, and the handshake's read-ahead of a v4
+//     WebSocket without maxPayload: one errgroup per connection, never
+//     reused. The first to fail cancels the connection and aborts its
+//     transports; the last out closes them and tells sioConn, and close
+//     waits for the group. The Manager owns its connections: Close closes
+//     the latest, the reconnection loop those it made.
+//   - the reconnection loop, and one goroutine per socket while the
+//     sockets join again: the Manager's, which Close cancels and waits for.
+//   - a socket's delivery (the mailbox's pump), which runs only while events
+//     wait for the program: the socket's, stopped by its Close; the Manager
+//     keeps those of sockets that ended until they are drained, and its
+//     Close stops them.
+//   - acknowledgement timers (WithAckTimeout): the socket's, stopped by the
+//     reply, a cancelled Wait, the connection's loss or the socket's end,
+//     which also waits for those that fired. A DISCONNECT's wait before the
+//     same namespace joins again is the joining caller's own timer.
+//
+// The lock order, outermost first: Manager.dialMu, sioConn.rootMu,
+// Manager.mu, Socket.mu, then mailbox.mu and the ack table's mutex;
+// sioConn.leftMu and engineConn.abortMu are leaves.
+//
+// One emit: Emit encodes the event and, when the socket is joined, queues
+// the message on the connection's writer queue (ctx bounds only this wait),
+// tagged with the gate of the socket's current join; otherwise it goes to
+// the socket's offline queue, sent in order after the next join. The writer
+// takes what is queued in batches, drops messages whose gate a DISCONNECT
+// has shut, and writes the rest. EmitWithAck registers a future in the
+// socket's ack table first; the server's ACK resolves it.
+//
+// One received event: the reader reads a frame and, if it is a message,
+// hands it to sioConn, which decodes it and routes the packet to the socket
+// of its namespace; the socket puts the event in its mailbox, which sends it
+// to Events at once when there is room and queues it otherwise, and the
+// reader goes back to the wire.
 //
 // # Close
 //
