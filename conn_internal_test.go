@@ -1,0 +1,169 @@
+package sio
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/sio-go/sio/packet"
+	"github.com/sio-go/sio/test/testserver"
+	"github.com/sio-go/sio/transport"
+)
+
+// The Engine.IO connection on its own, against test/testserver scripts:
+// no Socket.IO, no namespaces, only frames.
+
+// recorder is a connHandler that keeps what the reader hands it.
+type recorder struct {
+	frames chan string
+	ended  chan error
+}
+
+func (r *recorder) handleMessage(f packet.Frame) error {
+	r.frames <- string(f.Payload())
+	return nil
+}
+
+func (r *recorder) connEnded(err error) { r.ended <- err }
+
+// dialScripted starts a WebSocket-only test server running steps and opens
+// an engineConn to it.
+func dialScripted(t *testing.T, steps ...testserver.Step) (*engineConn, *recorder) {
+	t.Helper()
+	srv, err := testserver.Start(testserver.WithTransports("websocket"), testserver.WithHandler(testserver.Script(steps...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	u, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = DefaultPath
+	cfg := defaultConfig()
+	cfg.transports = []Transport{WebSocket}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := &recorder{frames: make(chan string, 16), ended: make(chan error, 1)}
+	c, err := dialEngine(ctx, &cfg, &transport.Config{URL: u}, func(*engineConn) connHandler { return r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	return c, r
+}
+
+func open(interval, timeout int64) testserver.Step {
+	return testserver.SendOpen(testserver.Open{PingInterval: interval, PingTimeout: timeout, MaxPayload: 1e6})
+}
+
+func message(s string) packet.Message {
+	return packet.Message{Head: packet.TextFrame(packet.FrameMessage, s)}
+}
+
+func wantEnd(t *testing.T, r *recorder, reason error) {
+	t.Helper()
+	select {
+	case err := <-r.ended:
+		if !errors.Is(err, reason) {
+			t.Fatalf("ended with %v, want %v", err, reason)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection did not end")
+	}
+}
+
+// Messages go both ways in order, a ping is answered, and a close from the
+// server ends the connection with ErrTransportClose; sending on it then
+// fails with ErrClosed.
+func TestEngineConnFramesAndClose(t *testing.T) {
+	c, r := dialScripted(t, open(25000, 20000),
+		testserver.Send("4one"), testserver.Send("2"), testserver.Send("4two"),
+		testserver.Expect("3"), testserver.Expect("4a"), testserver.Expect("4b"),
+		testserver.Send("1"), testserver.WaitForClose())
+	for _, want := range []string{"one", "two"} {
+		if got := <-r.frames; got != want {
+			t.Fatalf("frame %q, want %q", got, want)
+		}
+	}
+	ctx := context.Background()
+	for _, m := range []string{"a", "b"} {
+		if err := c.send(ctx, message(m), nil, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantEnd(t, r, ErrTransportClose)
+	if err := c.send(ctx, message("late"), nil, false); !errors.Is(err, ErrClosed) {
+		t.Fatalf("send on an ended connection: %v, want ErrClosed", err)
+	}
+}
+
+// A gate's last message is written and what follows it with that gate is
+// dropped; messages of other senders go on.
+func TestEngineConnGate(t *testing.T) {
+	got := make(chan string, 8)
+	c, _ := dialScripted(t, open(25000, 20000), func(ctx context.Context, sc *testserver.Conn) error {
+		for {
+			f, err := sc.Read(ctx)
+			if err != nil {
+				return nil
+			}
+			got <- f.Text
+			if f.Text == "4end" {
+				return nil
+			}
+		}
+	})
+	g := newGate()
+	ctx := context.Background()
+	sends := []struct {
+		msg  string
+		g    *gate
+		last bool
+	}{{"mine", g, false}, {"bye", g, true}, {"after", g, false}, {"other", nil, false}, {"end", nil, false}}
+	for _, s := range sends {
+		if err := c.send(ctx, message(s.msg), s.g, s.last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"4mine", "4bye", "4other", "4end"} {
+		if f := <-got; f != want {
+			t.Fatalf("server read %q, want %q", f, want)
+		}
+	}
+	select {
+	case <-g.written:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the gate's last message is not reported written")
+	}
+}
+
+// A server that stops pinging is noticed after pingInterval + pingTimeout.
+func TestEngineConnPingTimeout(t *testing.T) {
+	_, r := dialScripted(t, open(50, 50), testserver.WaitForClose())
+	wantEnd(t, r, ErrPingTimeout)
+}
+
+// close writes what is queued, closes the session and waits for every
+// goroutine; the end is reported as the client's.
+func TestEngineConnClose(t *testing.T) {
+	got := make(chan string, 1)
+	c, r := dialScripted(t, open(25000, 20000), func(ctx context.Context, sc *testserver.Conn) error {
+		f, err := sc.Read(ctx)
+		if err == nil {
+			got <- f.Text
+		}
+		return testserver.WaitForClose()(ctx, sc)
+	})
+	if err := c.send(context.Background(), message("last"), nil, false); err != nil {
+		t.Fatal(err)
+	}
+	c.close()
+	wantEnd(t, r, ErrClientDisconnect)
+	if f := <-got; f != "4last" {
+		t.Fatalf("server read %q before the close, want 4last", f)
+	}
+	c.close() // idempotent
+}
