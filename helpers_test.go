@@ -7,6 +7,7 @@ import (
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/ack"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/testserver"
 )
 
@@ -46,9 +47,7 @@ func handshake(open testserver.Open) []testserver.Step {
 
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
+	return testutil.Context(t, 20*time.Second)
 }
 
 // dial connects to url and consumes the initial EventConnect.
@@ -68,16 +67,9 @@ func dial(t *testing.T, url string, opts ...sio.Option) *sio.Socket {
 // next returns the socket's next event, failing the test after 10 s.
 func next(t *testing.T, s *sio.Socket) sio.Event {
 	t.Helper()
-	select {
-	case ev, ok := <-s.Events():
-		if !ok {
-			t.Fatalf("Events closed (socket error: %v)", s.Err())
-		}
-		return ev
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event in 10 s")
-	}
-	panic("unreachable")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return testutil.NextEvent(t, ctx, s)
 }
 
 // nextMessage skips to the next EventMessage.

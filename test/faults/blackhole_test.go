@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // The path goes silent: with the server pinging every 300 ms and allowing
@@ -22,7 +23,7 @@ func TestBlackhole(t *testing.T) {
 	)
 	srv := startServer(t, "--ping-interval", "300", "--ping-timeout", "200")
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t, 20*time.Second)
+		ctx := testutil.Context(t, 20*time.Second)
 		px := startProxy(t, srv)
 		// Attempts made during the blackhole hang: a short connect timeout
 		// lets the first one after it start soon.
@@ -31,10 +32,10 @@ func TestBlackhole(t *testing.T) {
 
 		start := time.Now()
 		px.Blackhole(true)
-		ev := nextEvent(t, ctx, s.Socket)
+		ev := testutil.NextEvent(t, ctx, s.Socket)
 		took := time.Since(start)
 		if ev.Type != sio.EventDisconnect || !errors.Is(ev.Err, sio.ErrPingTimeout) {
-			t.Fatalf("got %s after %v, want EventDisconnect(ErrPingTimeout)", describe(ev), took)
+			t.Fatalf("got %s after %v, want EventDisconnect(ErrPingTimeout)", testutil.Describe(ev), took)
 		}
 		t.Logf("ping timeout detected %v after the blackhole began (pingInterval+pingTimeout = %v)", took, pingInterval+pingTimeout)
 		if took > detectBound {
@@ -48,9 +49,9 @@ func TestBlackhole(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		px.Pass()
 		passed := time.Now()
-		ev = nextEvent(t, ctx, s.Socket)
+		ev = testutil.NextEvent(t, ctx, s.Socket)
 		if ev.Type != sio.EventConnect {
-			t.Fatalf("after Pass: got %s, want EventConnect", describe(ev))
+			t.Fatalf("after Pass: got %s, want EventConnect", testutil.Describe(ev))
 		}
 		t.Logf("reconnected %v after the path came back", time.Since(passed))
 		echo(t, ctx, s.Socket, "after")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/ack"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // cutEmits is the number of concurrent acknowledged emits.
@@ -43,7 +44,7 @@ func TestCutDuringAckedEmits(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				forTransports(t, func(t *testing.T, tc transportCase) {
-					ctx := testContext(t, 30*time.Second)
+					ctx := testutil.Context(t, 30*time.Second)
 					px := startProxy(t, srv)
 					var opts []sio.Option
 					if retry {
@@ -211,7 +212,7 @@ func TestCutDuringFlush(t *testing.T) {
 	)
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t, 40*time.Second)
+		ctx := testutil.Context(t, 40*time.Second)
 		px := startProxy(t, srv)
 		s := dial(t, ctx, px, tc, sio.WithRetries(3), sio.WithAckTimeout(3*time.Second),
 			sio.WithConnectTimeout(2*time.Second), sio.WithOfflineQueueLimit(10*queued))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 const (
@@ -31,7 +32,7 @@ func TestFlapping(t *testing.T) {
 	srv := startServer(t)
 	for _, tc := range transportCases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testContext(t, 60*time.Second)
+			ctx := testutil.Context(t, 60*time.Second)
 			before := runtime.NumGoroutine()
 
 			px := startProxy(t, srv)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/faultproxy"
 )
 
@@ -25,7 +26,7 @@ func TestLostResponseIsNoticed(t *testing.T) {
 	)
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t, 20*time.Second)
+		ctx := testutil.Context(t, 20*time.Second)
 		px := startProxy(t, srv)
 		s := dial(t, ctx, px, tc)
 		room := "lost-" + tc.name // one room per subtest: they share the server
@@ -43,10 +44,10 @@ func TestLostResponseIsNoticed(t *testing.T) {
 		if err != nil {
 			t.Fatalf("broadcast: %v", err)
 		}
-		ev := nextEvent(t, ctx, s.Socket)
+		ev := testutil.NextEvent(t, ctx, s.Socket)
 		var n int
 		if ev.Type != sio.EventMessage || ev.Name != "tick" || ev.Args.Decode(&n) != nil || n != 0 {
-			t.Fatalf("got %s, want tick 0", describe(ev))
+			t.Fatalf("got %s, want tick 0", testutil.Describe(ev))
 		}
 		// Tick 1 comes 300 ms after tick 0: hold it, then cut.
 		px.Stall(faultproxy.ToClient, true)
@@ -74,7 +75,7 @@ func TestLostResponseIsNoticed(t *testing.T) {
 					}
 					return
 				default:
-					t.Fatalf("unexpected %s", describe(ev))
+					t.Fatalf("unexpected %s", testutil.Describe(ev))
 				}
 			case <-deadline:
 				t.Fatalf("no broadcast-done nor disconnect in %v (ticks after tick 0: %v)", ticks*interval, got)

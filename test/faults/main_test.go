@@ -21,7 +21,6 @@ package faults_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"runtime/pprof"
 	"strconv"
@@ -32,6 +31,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/faultproxy"
 	"github.com/sio-go/sio/test/nodeserver"
 )
@@ -65,14 +65,6 @@ func forTransports(t *testing.T, f func(t *testing.T, tc transportCase)) {
 // fastReconnect keeps reconnection short.
 func fastReconnect() sio.Option {
 	return sio.WithReconnect(sio.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond})
-}
-
-// testContext returns a context that ends after d or with the test.
-func testContext(t *testing.T, d time.Duration) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // startServer starts one server.js with the given flags.
@@ -123,34 +115,10 @@ func dial(t *testing.T, ctx context.Context, px *faultproxy.Proxy, tc transportC
 	}
 	c := &client{Socket: s, ht: ht}
 	t.Cleanup(c.close)
-	if ev := nextEvent(t, ctx, s); ev.Type != sio.EventConnect {
-		t.Fatalf("first event = %s, want EventConnect", describe(ev))
+	if ev := testutil.NextEvent(t, ctx, s); ev.Type != sio.EventConnect {
+		t.Fatalf("first event = %s, want EventConnect", testutil.Describe(ev))
 	}
 	return c
-}
-
-// describe formats an event for failure messages.
-func describe(ev sio.Event) string {
-	if ev.Type == sio.EventMessage {
-		return fmt.Sprintf("message %q %s", ev.Name, ev.Args.String())
-	}
-	return fmt.Sprintf("%v (err: %v)", ev.Type, ev.Err)
-}
-
-// nextEvent returns the next event of s, failing the test when Events
-// closes or ctx ends first.
-func nextEvent(t *testing.T, ctx context.Context, s *sio.Socket) sio.Event {
-	t.Helper()
-	select {
-	case ev, ok := <-s.Events():
-		if !ok {
-			t.Fatalf("Events closed (socket err: %v)", s.Err())
-		}
-		return ev
-	case <-ctx.Done():
-		t.Fatalf("no event before the deadline (socket err: %v)", s.Err())
-	}
-	panic("unreachable")
 }
 
 // echo emits "echo" with token and checks that the next event is the
@@ -160,10 +128,10 @@ func echo(t *testing.T, ctx context.Context, s *sio.Socket, token string) {
 	if err := s.Emit(ctx, "echo", token); err != nil {
 		t.Fatalf("Emit(echo, %q): %v", token, err)
 	}
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	var got string
 	if ev.Type != sio.EventMessage || ev.Name != "echo" || ev.Args.Decode(&got) != nil || got != token {
-		t.Fatalf("got %s, want the echo of %q", describe(ev), token)
+		t.Fatalf("got %s, want the echo of %q", testutil.Describe(ev), token)
 	}
 }
 

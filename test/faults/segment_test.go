@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // payload is the object argument of some echo events, with binary nested
@@ -52,7 +53,7 @@ func echoArgs(i int) []any {
 func checkEcho(t *testing.T, i int, ev sio.Event) {
 	t.Helper()
 	if ev.Type != sio.EventMessage || ev.Name != "echo" {
-		t.Fatalf("event %d: got %s, want an echo", i, describe(ev))
+		t.Fatalf("event %d: got %s, want an echo", i, testutil.Describe(ev))
 	}
 	sent := echoArgs(i)
 	if ev.Args.Len() != len(sent) {
@@ -88,7 +89,7 @@ func TestSegmentedSlowPath(t *testing.T) {
 	const events = 200
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t, 60*time.Second)
+		ctx := testutil.Context(t, 60*time.Second)
 		px := startProxy(t, srv)
 		px.Segment(true)
 		px.Latency(50 * time.Millisecond)
@@ -106,7 +107,7 @@ func TestSegmentedSlowPath(t *testing.T) {
 			emitted <- nil
 		}()
 		for i := range events {
-			checkEcho(t, i, nextEvent(t, ctx, s.Socket))
+			checkEcho(t, i, testutil.NextEvent(t, ctx, s.Socket))
 		}
 		if err := <-emitted; err != nil {
 			t.Fatal(err)
@@ -115,7 +116,7 @@ func TestSegmentedSlowPath(t *testing.T) {
 		ackEcho(t, ctx, s.Socket, "done")
 		select {
 		case ev := <-s.Events():
-			t.Errorf("unexpected event after the echoes: %s", describe(ev))
+			t.Errorf("unexpected event after the echoes: %s", testutil.Describe(ev))
 		default:
 		}
 	})

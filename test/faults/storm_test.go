@@ -12,6 +12,7 @@ import (
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/ack"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/faultproxy"
 )
 
@@ -105,7 +106,7 @@ func TestEmitDuringCutIsQueued(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t, 30*time.Second)
+		ctx := testutil.Context(t, 30*time.Second)
 		px := startProxy(t, srv)
 		s := dial(t, ctx, px, tc, sio.WithOfflineQueueLimit(1<<20))
 		drained := drainEvents(s.Socket)
@@ -208,7 +209,7 @@ func TestAcksResolveAcrossCuts(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t, 40*time.Second)
+		ctx := testutil.Context(t, 40*time.Second)
 		px := startProxy(t, srv)
 		s := dial(t, ctx, px, tc, sio.WithOfflineQueueLimit(1<<20))
 		drained := drainEvents(s.Socket)
@@ -244,7 +245,7 @@ func TestAckRetriesAcrossCuts(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t, 40*time.Second)
+		ctx := testutil.Context(t, 40*time.Second)
 		px := startProxy(t, srv)
 		s := dial(t, ctx, px, tc, sio.WithRetries(100), sio.WithOfflineQueueLimit(1<<20))
 		drained := drainEvents(s.Socket)

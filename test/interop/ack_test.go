@@ -11,6 +11,7 @@ import (
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/ack"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // The server acknowledges with the arguments it got.
@@ -18,7 +19,7 @@ func TestAckFromServer(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.opts...)
 
 		obj := map[string]any{"a": []any{1.0, "b"}, "c": nil}
@@ -78,7 +79,7 @@ func TestAckToServer(t *testing.T) {
 	forTransports(t, func(t *testing.T, tr transportCase) {
 		for _, path := range []string{"", "/chat"} {
 			t.Run("nsp"+path, func(t *testing.T) {
-				ctx := testContext(t)
+				ctx := testutil.Context(t, testTimeout)
 				s := dial(t, ctx, srv.URL()+path, tr.opts...)
 				for _, n := range []int{21, -5, 0} {
 					if err := s.Emit(ctx, "ask", n); err != nil {
@@ -122,7 +123,7 @@ func TestAckToServer(t *testing.T) {
 func TestAckCopiesShareRequest(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL())
 	if err := s.Emit(ctx, "ask", 1); err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestAckToServerArgs(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.opts...)
 
 		cases := []struct {
@@ -191,7 +192,7 @@ func TestConcurrentAcks(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.opts...)
 
 		const goroutines, perG = 64, 50

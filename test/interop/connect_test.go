@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // Dial joins the namespace named by the URL's path; the socket's ID is the
@@ -28,7 +29,7 @@ func TestConnectNamespaces(t *testing.T) {
 			{"chat", "/chat", "/chat"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				ctx := testContext(t)
+				ctx := testutil.Context(t, testTimeout)
 				s := dial(t, ctx, srv.URL()+tc.path, tr.opts...)
 				if s.Namespace() != tc.nsp {
 					t.Errorf("Namespace() = %q, want %q", s.Namespace(), tc.nsp)
@@ -78,7 +79,7 @@ func TestConnectNamespaces(t *testing.T) {
 func TestPollingStaysPolling(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL(), sio.WithTransports(sio.Polling))
 	time.Sleep(300 * time.Millisecond)
 	if inf := info(t, ctx, s); inf.Transport != "polling" {
@@ -92,7 +93,7 @@ func TestTransportNegotiation(t *testing.T) {
 	t.Parallel()
 	t.Run("server websocket only", func(t *testing.T) {
 		srv := startServer(t, "--transports", "websocket")
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin", sio.WithTransports(sio.Polling, sio.WebSocket))
 		if inf := info(t, ctx, s); inf.Transport != "websocket" || inf.Nsp != "/admin" {
 			t.Errorf("info = transport %q nsp %q, want websocket /admin", inf.Transport, inf.Nsp)
@@ -101,7 +102,7 @@ func TestTransportNegotiation(t *testing.T) {
 	})
 	t.Run("server polling only", func(t *testing.T) {
 		srv := startServer(t, "--transports", "polling")
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), sio.WithTransports(sio.Polling, sio.WebSocket))
 		echo(t, ctx, s, "no upgrade")
 		time.Sleep(300 * time.Millisecond)
@@ -127,7 +128,7 @@ func TestTransportNegotiation(t *testing.T) {
 func TestDialTwiceDistinctSockets(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	a := dial(t, ctx, srv.URL()+"/admin")
 	b := dial(t, ctx, srv.URL()+"/admin")
 	ia, ib := info(t, ctx, a), info(t, ctx, b)
@@ -146,7 +147,7 @@ func TestAuthAccepted(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		auth := map[string]any{
 			"token": "secret",
 			"user":  map[string]any{"name": "ada", "roles": []any{"admin", "dev"}},
@@ -175,7 +176,7 @@ func TestAuthAccepted(t *testing.T) {
 func TestAuthStruct(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	type creds struct {
 		Token string `json:"token"`
 		Extra string `json:"extra,omitempty"`
@@ -199,7 +200,7 @@ func TestAuthRefused(t *testing.T) {
 			{"no auth", nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				ctx := testContext(t)
+				ctx := testutil.Context(t, testTimeout)
 				s, err := sio.Dial(ctx, srv.URL()+"/auth", tr.with(tc.opts...)...)
 				if s != nil {
 					t.Cleanup(func() { s.Close() })
@@ -222,7 +223,7 @@ func TestAuthRefused(t *testing.T) {
 			})
 		}
 		// The refused Dials left no connection open on the server.
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		obs := dial(t, ctx, srv.URL())
 		expectEngineConnections(t, ctx, obs, 1)
 	})
@@ -233,7 +234,7 @@ func TestUnknownNamespace(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s, err := sio.Dial(ctx, srv.URL()+"/nope", tr.opts...)
 		if s != nil {
 			s.Close()
@@ -249,7 +250,7 @@ func TestUnknownNamespace(t *testing.T) {
 func TestAuthRefusedOnManager(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL(), sio.WithoutReconnect())
 	_, err := m.Socket(ctx, "/auth", sio.WithAuth(map[string]string{"token": "bad"}))
 	var ce *sio.ConnectError
@@ -271,7 +272,7 @@ func TestAuthRefusedKeepsOtherSockets(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		m := newManager(t, srv.URL(), tr.opts...)
 		chat := managerSocket(t, ctx, m, "/chat")
 		engineID := settle(t, ctx, chat, tr).EngineID
@@ -300,7 +301,7 @@ func TestAuthRefusedKeepsOtherSockets(t *testing.T) {
 		}
 		select {
 		case ev := <-chat.Events():
-			t.Errorf("/chat got %s after the refusal of /auth", describe(ev))
+			t.Errorf("/chat got %s after the refusal of /auth", testutil.Describe(ev))
 		default:
 		}
 	})
@@ -310,7 +311,7 @@ func TestQueryAndHeaders(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin?fromurl=yes", tr.with(
 			sio.WithQuery(url.Values{"room": {"blue"}, "n": {"7"}, "spaced": {"a b&c=d"}}),
 			sio.WithHeader(http.Header{"X-Test-Token": {"abc123"}, "X-Other": {"v"}}),

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 type point struct {
@@ -31,7 +32,7 @@ func TestJSONEcho(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/chat", tr.opts...)
 
 		str := "héllo \"wörld\" \\ \u2028 ✓ 😀 <tag> \x01"
@@ -127,7 +128,7 @@ func TestJSONDecodeAny(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), tr.opts...)
 		in := map[string]any{"a": []any{1.0, "x", nil, true}, "b": map[string]any{"c": -2.5}}
 		if err := s.Emit(ctx, "echo", in, json.RawMessage(`{"raw":[1,2]}`)); err != nil {
@@ -168,7 +169,7 @@ func TestBinaryEchoOneMiB(t *testing.T) {
 	// The default maxHttpBufferSize (1e6) is below 1 MiB.
 	srv := startServer(t, "--max-http-buffer-size", "4000000")
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), tr.opts...)
 		big := randomBytes(1<<20, 1)
 		want := bytes.Clone(big)
@@ -237,7 +238,7 @@ func TestBinaryStructAndMap(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.opts...)
 
 		var b blob
@@ -307,7 +308,7 @@ func TestBinaryManyAttachments(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), tr.opts...)
 
 		a0, a1, a2 := []byte{0}, []byte{1, 1}, randomBytes(1000, 5)
@@ -360,7 +361,7 @@ func TestBinaryEmpty(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), tr.opts...)
 		if err := s.Emit(ctx, "echo", []byte{}, "after"); err != nil {
 			t.Fatalf("Emit: %v", err)
@@ -382,7 +383,7 @@ func TestBinaryFromServer(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/chat", tr.opts...)
 		check := func(what string, got []byte, n int) {
 			t.Helper()
@@ -426,15 +427,15 @@ func TestEventWithoutStringName(t *testing.T) {
 	forTransports(t, func(t *testing.T, tr transportCase) {
 		for _, path := range []string{"", "/admin"} {
 			t.Run("nsp"+path, func(t *testing.T) {
-				ctx := testContext(t)
+				ctx := testutil.Context(t, testTimeout)
 				s := dial(t, ctx, srv.URL()+path, tr.opts...)
 
 				if err := s.Emit(ctx, "emit-buffer"); err != nil {
 					t.Fatal(err)
 				}
-				ev := nextEvent(t, ctx, s)
+				ev := testutil.NextEvent(t, ctx, s)
 				if ev.Type != sio.EventMessage || ev.Name != "" {
-					t.Fatalf("emit-buffer: got %s, want a message with Name \"\"", describe(ev))
+					t.Fatalf("emit-buffer: got %s, want a message with Name \"\"", testutil.Describe(ev))
 				}
 				if ev.Args.Len() != 1 {
 					t.Fatalf("emit-buffer: %d arguments, want 1: %s", ev.Args.Len(), ev.Args.String())
@@ -450,9 +451,9 @@ func TestEventWithoutStringName(t *testing.T) {
 				if err := s.Emit(ctx, "emit-number"); err != nil {
 					t.Fatal(err)
 				}
-				ev = nextEvent(t, ctx, s)
+				ev = testutil.NextEvent(t, ctx, s)
 				if ev.Type != sio.EventMessage || ev.Name != "" {
-					t.Fatalf("emit-number: got %s, want a message with Name \"\"", describe(ev))
+					t.Fatalf("emit-number: got %s, want a message with Name \"\"", testutil.Describe(ev))
 				}
 				if ev.Args.Len() != 2 {
 					t.Fatalf("emit-number: %d arguments, want 2: %s", ev.Args.Len(), ev.Args.String())

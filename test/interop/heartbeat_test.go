@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // These tests are not parallel with others, and use a 1 s heartbeat rather
@@ -19,7 +20,7 @@ func TestHeartbeatWithoutReading(t *testing.T) {
 	forTransports(t, func(t *testing.T, tr transportCase) {
 		// One server per subtest: the connections are counted.
 		srv := startServer(t, "--ping-interval", "1000", "--ping-timeout", "1000")
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		// Without reconnection, a missed heartbeat shows as such.
 		obs := dial(t, ctx, srv.URL()+"/chat", tr.with(sio.WithoutReconnect())...)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.with(sio.WithoutReconnect())...)
@@ -58,7 +59,7 @@ func TestHeartbeatWithoutReading(t *testing.T) {
 // The same over a Manager with two sockets, neither of which is read.
 func TestHeartbeatManagerIdle(t *testing.T) {
 	srv := startServer(t, "--ping-interval", "1000", "--ping-timeout", "1000")
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL(), sio.WithoutReconnect())
 	a := managerSocket(t, ctx, m, "/admin")
 	c := managerSocket(t, ctx, m, "/chat")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/nodeserver"
 )
 
@@ -31,7 +32,7 @@ type legacyInfo struct {
 func askLegacyInfo(t *testing.T, s *sio.Socket) legacyInfo {
 	t.Helper()
 	var inf legacyInfo
-	if err := call(t, testContext(t), s, "info").Decode(&inf); err != nil {
+	if err := call(t, testutil.Context(t, testTimeout), s, "info").Decode(&inf); err != nil {
 		t.Fatal(err)
 	}
 	return inf
@@ -51,7 +52,7 @@ func TestLegacyServers(t *testing.T) {
 			for _, tc := range transportCases {
 				for _, nsp := range []string{"/", "/admin"} {
 					t.Run(tc.name+nsp, func(t *testing.T) {
-						ctx := testContext(t)
+						ctx := testutil.Context(t, testTimeout)
 						s, err := sio.Dial(ctx, srv.URL()+nsp, tc.with(sio.WithoutReconnect())...)
 						if err != nil {
 							t.Fatal(err)
@@ -111,7 +112,7 @@ func TestLegacyServers(t *testing.T) {
 func TestLegacyManager(t *testing.T) {
 	t.Parallel()
 	srv := legacyServer(t, "2")
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m, err := sio.NewManager(srv.URL(), sio.WithoutReconnect())
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestLegacyManager(t *testing.T) {
 func TestLegacyAuth(t *testing.T) {
 	t.Parallel()
 	srv := legacyServer(t, "2")
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s, err := sio.Dial(ctx, srv.URL()+"/auth", sio.WithAuth(map[string]string{"token": "secret"}))
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +167,7 @@ func TestLegacyHeartbeat(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := legacyServer(t, "2", "--ping-interval", "300", "--ping-timeout", "1000")
-			ctx := testContext(t)
+			ctx := testutil.Context(t, testTimeout)
 			s := dial(t, ctx, srv.URL()+"/admin", tc.with(sio.WithoutReconnect())...)
 			before := askLegacyInfo(t, s)
 			lag := idle(5 * 300 * time.Millisecond)
@@ -185,7 +186,7 @@ func TestLegacyHeartbeat(t *testing.T) {
 func TestLegacyReconnect(t *testing.T) {
 	t.Parallel()
 	srv := legacyServer(t, "2")
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m, err := sio.NewManager(srv.URL(), sio.WithReconnect(sio.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
@@ -205,13 +206,13 @@ func TestLegacyReconnect(t *testing.T) {
 	}
 	for _, s := range []*sio.Socket{root, admin} {
 		for {
-			ev := nextEvent(t, ctx, s)
+			ev := testutil.NextEvent(t, ctx, s)
 			if ev.Type == sio.EventDisconnect {
 				break
 			}
 		}
 		for {
-			ev := nextEvent(t, ctx, s)
+			ev := testutil.NextEvent(t, ctx, s)
 			if ev.Type == sio.EventConnect {
 				break
 			}
@@ -233,7 +234,7 @@ func TestAllowEIO3KeepsV4(t *testing.T) {
 	t.Parallel()
 	srv := nodeserver.Start(t, nodeserver.WithArgs("--allow-eio3"))
 	for _, tc := range transportCases {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s, err := sio.Dial(ctx, srv.URL(), tc.with(sio.WithoutReconnect())...)
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/ack"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // pending emits an event the server never acknowledges (it has no handler
@@ -60,7 +61,7 @@ func TestServerKick(t *testing.T) {
 			{"kick-all /chat", "/chat", "kick-all"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				ctx := testContext(t)
+				ctx := testutil.Context(t, testTimeout)
 				obs := dial(t, ctx, srv.URL()+"/chat", tr.opts...)
 				s := dial(t, ctx, srv.URL()+tc.path, tr.opts...)
 				expectEngineConnections(t, ctx, obs, 2)
@@ -109,7 +110,7 @@ func TestClose(t *testing.T) {
 	t.Parallel()
 	forTransports(t, func(t *testing.T, tr transportCase) {
 		srv := startServer(t) // one per subtest: the connections are counted
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		obs := dial(t, ctx, srv.URL()+"/chat", tr.opts...)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.opts...)
 		expectEngineConnections(t, ctx, obs, 2)
@@ -128,7 +129,7 @@ func TestClose(t *testing.T) {
 		// server sent before Close; then it is closed.
 		for _, ev := range drainClosed(t, ctx, s) {
 			if ev.Type == sio.EventMessage && ev.Name != "tick" {
-				t.Errorf("unexpected event after Close: %s", describe(ev))
+				t.Errorf("unexpected event after Close: %s", testutil.Describe(ev))
 			}
 		}
 		expectDone(t, ctx, s)
@@ -156,7 +157,7 @@ func TestClose(t *testing.T) {
 func TestCloseConcurrent(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	obs := dial(t, ctx, srv.URL())
 	s := dial(t, ctx, srv.URL())
 	futs := make([]*ack.Future[sio.Args], 0, 20)
@@ -205,7 +206,7 @@ func TestServerClosesTransport(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.with(sio.WithoutReconnect())...)
 		fut := pending(t, ctx, s)
 		if err := s.Emit(ctx, "close-transport"); err != nil {
@@ -233,7 +234,7 @@ func TestServerClosesTransport(t *testing.T) {
 func TestServerClosesTransportManager(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL(), sio.WithoutReconnect())
 	a := managerSocket(t, ctx, m, "/admin")
 	c := managerSocket(t, ctx, m, "/chat")
@@ -259,7 +260,7 @@ func TestDisconnectAfterQueuedEvents(t *testing.T) {
 			{"close-transport", sio.ErrTransportClose},
 		} {
 			t.Run(tc.event, func(t *testing.T) {
-				ctx := testContext(t)
+				ctx := testutil.Context(t, testTimeout)
 				s := dial(t, ctx, srv.URL()+"/admin", tr.with(sio.WithoutReconnect())...)
 				if err := s.Emit(ctx, "stream", 200, 5); err != nil {
 					t.Fatal(err)
@@ -279,7 +280,7 @@ func TestDisconnectAfterQueuedEvents(t *testing.T) {
 func TestAckAfterClose(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL())
 	if err := s.Emit(ctx, "ask", 5); err != nil {
 		t.Fatal(err)

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/nodeserver"
 )
 
 func TestReservedEventNames(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL())
 	for _, name := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {
 		if err := s.Emit(ctx, name, 1); !errors.Is(err, sio.ErrReservedEvent) {
@@ -61,7 +62,7 @@ func TestPayloadTooLarge(t *testing.T) {
 		unannounced, srv = srv, startServer(t)
 	}
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		if unannounced != nil {
 			testUnannouncedLimit(t, ctx, unannounced, tr)
 		}
@@ -125,12 +126,12 @@ func testUnannouncedLimit(t *testing.T, ctx context.Context, srv *nodeserver.Ser
 	if err := s.Emit(ctx, "echo", strings.Repeat("x", 2000)); err != nil {
 		t.Fatalf("Emit of 2000 bytes to a server announcing no maxPayload = %v, want it sent", err)
 	}
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventDisconnect || !(errors.Is(ev.Err, sio.ErrTransportError) || errors.Is(ev.Err, sio.ErrTransportClose)) {
-		t.Fatalf("after a message over the unannounced limit: got %s, want EventDisconnect(transport error or close)", describe(ev))
+		t.Fatalf("after a message over the unannounced limit: got %s, want EventDisconnect(transport error or close)", testutil.Describe(ev))
 	}
-	if ev := nextEvent(t, ctx, s); ev.Type != sio.EventConnect {
-		t.Fatalf("after the disconnect: got %s, want EventConnect", describe(ev))
+	if ev := testutil.NextEvent(t, ctx, s); ev.Type != sio.EventConnect {
+		t.Fatalf("after the disconnect: got %s, want EventConnect", testutil.Describe(ev))
 	}
 	echo(t, ctx, s, "after") // the oversized echo never came back
 	if inf := info(t, ctx, s); inf.EngineID == engineID {
@@ -153,7 +154,7 @@ func TestPollingSplitsBatches(t *testing.T) {
 		size, args = 10_000, nil
 	}
 	srv := startServer(t, args...)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL()+"/chat", sio.WithTransports(sio.Polling))
 	engineID := info(t, ctx, s).EngineID
 	const n = 300
@@ -194,7 +195,7 @@ func TestPayloadTooLargeUTF8(t *testing.T) {
 		limit, args = 1e6, nil
 	}
 	srv := startServer(t, args...)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL()+"/admin")
 	// 42/admin,["echo","…"]: 21 bytes of overhead; "é" is 2 bytes.
 	const overhead = len(`42/admin,["echo",""]`)
@@ -214,7 +215,7 @@ func TestMaxMessageSizeIsPerFrame(t *testing.T) {
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
 		t.Run("burst of small frames", func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testutil.Context(t, testTimeout)
 			s := dial(t, ctx, srv.URL(), tr.with(sio.WithoutReconnect(), sio.WithMaxMessageSize(1000))...)
 			settle(t, ctx, s, tr)
 			// 200 frames of about 20 bytes, sent by the server in one go.
@@ -225,7 +226,7 @@ func TestMaxMessageSizeIsPerFrame(t *testing.T) {
 			echo(t, ctx, s, "still connected")
 		})
 		t.Run("one large frame", func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testutil.Context(t, testTimeout)
 			s := dial(t, ctx, srv.URL(), tr.with(sio.WithoutReconnect(), sio.WithMaxMessageSize(1000))...)
 			settle(t, ctx, s, tr)
 			fut, err := s.EmitWithAck(ctx, "binary", 5000)
@@ -235,9 +236,9 @@ func TestMaxMessageSizeIsPerFrame(t *testing.T) {
 			if _, err := fut.Wait(ctx); err == nil {
 				t.Fatalf("a 5000-byte attachment got through a 1000-byte limit")
 			}
-			ev := nextEvent(t, ctx, s)
+			ev := testutil.NextEvent(t, ctx, s)
 			if ev.Type != sio.EventDisconnect || !(errors.Is(ev.Err, sio.ErrTransportError) || errors.Is(ev.Err, sio.ErrParse)) {
-				t.Fatalf("got %s, want EventDisconnect(transport or parse error)", describe(ev))
+				t.Fatalf("got %s, want EventDisconnect(transport or parse error)", testutil.Describe(ev))
 			}
 			expectClosed(t, ctx, s)
 		})
@@ -251,7 +252,7 @@ func TestMaxMessageSizeIsPerFrame(t *testing.T) {
 func TestPollingTwoMiB(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--max-http-buffer-size", "1000000", "--transports", "polling")
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL(), sio.WithTransports(sio.Polling), sio.WithoutReconnect())
 	big := bytes.Repeat([]byte{1}, 2<<20)
 	if err := s.Emit(ctx, "echo", big); !errors.Is(err, sio.ErrPayloadTooLarge) {

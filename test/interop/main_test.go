@@ -30,6 +30,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/nodeserver"
 )
 
@@ -51,14 +52,6 @@ func baseOptions() []sio.Option {
 
 // testTimeout bounds every test.
 const testTimeout = 20 * time.Second
-
-// testContext returns a context that ends after testTimeout or with the test.
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // serverVersion is the socket.io major version the suite runs against:
 // SIO_INTEROP_SERVER=3 runs it against socket.io 3.1 instead of 4.8.
@@ -97,45 +90,19 @@ func dial(t *testing.T, ctx context.Context, rawURL string, opts ...sio.Option) 
 // expectConnect reads the next event and checks that it is EventConnect.
 func expectConnect(t *testing.T, ctx context.Context, s *sio.Socket) {
 	t.Helper()
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventConnect || ev.Err != nil {
-		t.Fatalf("first event = %s, want EventConnect", describe(ev))
+		t.Fatalf("first event = %s, want EventConnect", testutil.Describe(ev))
 	}
-}
-
-// describe formats an event for failure messages.
-func describe(ev sio.Event) string {
-	switch ev.Type {
-	case sio.EventMessage:
-		return fmt.Sprintf("message %q %s (wants ack: %v)", ev.Name, ev.Args.String(), ev.WantsAck())
-	default:
-		return fmt.Sprintf("%v (err: %v)", ev.Type, ev.Err)
-	}
-}
-
-// nextEvent returns the next event of s, failing the test when the channel
-// closes or ctx ends first.
-func nextEvent(t *testing.T, ctx context.Context, s *sio.Socket) sio.Event {
-	t.Helper()
-	select {
-	case ev, ok := <-s.Events():
-		if !ok {
-			t.Fatalf("Events closed while an event was expected (socket err: %v)", s.Err())
-		}
-		return ev
-	case <-ctx.Done():
-		t.Fatalf("no event before the deadline: %v (socket err: %v)", ctx.Err(), s.Err())
-	}
-	panic("unreachable")
 }
 
 // nextMessage returns the next event of s and checks that it is an
 // EventMessage named name.
 func nextMessage(t *testing.T, ctx context.Context, s *sio.Socket, name string) sio.Event {
 	t.Helper()
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventMessage || ev.Name != name {
-		t.Fatalf("got %s, want message %q", describe(ev), name)
+		t.Fatalf("got %s, want message %q", testutil.Describe(ev), name)
 	}
 	return ev
 }
@@ -144,9 +111,9 @@ func nextMessage(t *testing.T, ctx context.Context, s *sio.Socket, name string) 
 // with a reason matching want, and that Events is closed right after it.
 func expectDisconnect(t *testing.T, ctx context.Context, s *sio.Socket, want error) {
 	t.Helper()
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventDisconnect {
-		t.Fatalf("got %s, want EventDisconnect", describe(ev))
+		t.Fatalf("got %s, want EventDisconnect", testutil.Describe(ev))
 	}
 	if !errors.Is(ev.Err, want) {
 		t.Fatalf("EventDisconnect.Err = %v, want errors.Is %v", ev.Err, want)
@@ -160,7 +127,7 @@ func expectClosed(t *testing.T, ctx context.Context, s *sio.Socket) {
 	select {
 	case ev, ok := <-s.Events():
 		if ok {
-			t.Fatalf("Events delivered %s, want the channel closed", describe(ev))
+			t.Fatalf("Events delivered %s, want the channel closed", testutil.Describe(ev))
 		}
 	case <-ctx.Done():
 		t.Fatalf("Events not closed before the deadline: %v", ctx.Err())

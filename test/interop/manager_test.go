@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 func newManager(t *testing.T, rawURL string, opts ...sio.Option) *sio.Manager {
@@ -49,7 +50,7 @@ func echo(t *testing.T, ctx context.Context, s *sio.Socket, v string) {
 func TestManagerSharesConnection(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL(), sio.WithQuery(url.Values{"who": {"mgr"}}))
 	admin := managerSocket(t, ctx, m, "/admin")
 	chat := managerSocket(t, ctx, m, "chat") // the leading slash is optional
@@ -108,7 +109,7 @@ func TestManagerSharesConnection(t *testing.T) {
 func TestManagerCloseOneSocket(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL())
 	admin := managerSocket(t, ctx, m, "/admin")
 	chat := managerSocket(t, ctx, m, "/chat")
@@ -155,7 +156,7 @@ func TestManagerCloseOneSocket(t *testing.T) {
 func TestManagerKickOneSocket(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL())
 	admin := managerSocket(t, ctx, m, "/admin")
 	chat := managerSocket(t, ctx, m, "/chat")
@@ -173,7 +174,7 @@ func TestManagerKickOneSocket(t *testing.T) {
 func TestManagerClose(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	obs := dial(t, ctx, srv.URL())
 	m := newManager(t, srv.URL())
 	admin := managerSocket(t, ctx, m, "/admin")
@@ -212,7 +213,7 @@ func TestManagerClose(t *testing.T) {
 func TestManagerConcurrentSockets(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL())
 	nsps := []string{"/", "/admin", "/chat"}
 	socks := make([]*sio.Socket, len(nsps))
@@ -282,7 +283,7 @@ func TestManagerConcurrentSockets(t *testing.T) {
 func TestManagerKickAll(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL())
 	admin := managerSocket(t, ctx, m, "/admin")
 	chat := managerSocket(t, ctx, m, "/chat")
@@ -313,7 +314,7 @@ func TestManagerKickAll(t *testing.T) {
 func TestManagerSocketRetryAfterCancel(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL(), sio.WithoutReconnect())
 	chat := managerSocket(t, ctx, m, "/chat")
 	engineID := info(t, ctx, chat).EngineID
@@ -350,7 +351,7 @@ func TestManagerSocketRetryAfterCancel(t *testing.T) {
 		})
 		select {
 		case ev := <-chat.Events():
-			t.Fatalf("try %d: /chat got %s", try, describe(ev))
+			t.Fatalf("try %d: /chat got %s", try, testutil.Describe(ev))
 		default:
 		}
 		if t.Failed() {
@@ -369,7 +370,7 @@ func TestManagerRejoinAtOnce(t *testing.T) {
 	srv := startServer(t)
 	for _, tc := range transportCases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testutil.Context(t, testTimeout)
 			m := newManager(t, srv.URL(), tc.with(sio.WithoutReconnect())...)
 			chat := managerSocket(t, ctx, m, "/chat")
 			engineID := info(t, ctx, chat).EngineID

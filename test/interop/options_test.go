@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // WithHTTPClient's cookie jar keeps the cookie set by the handshake (the
@@ -24,7 +25,7 @@ func TestHTTPClientCookieJar(t *testing.T) {
 }
 
 func testCookieJar(t *testing.T, base string, tr transportCase) {
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func TestPath(t *testing.T) {
 	srv := startServer(t)
 	for _, p := range []string{"/socket.io/", "/socket.io", "socket.io"} {
 		t.Run(p, func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testutil.Context(t, testTimeout)
 			s := dial(t, ctx, srv.URL()+"/admin", sio.WithPath(p))
 			if inf := info(t, ctx, s); inf.Nsp != "/admin" || inf.ID != s.ID() {
 				t.Errorf("info = %+v", inf)
@@ -67,7 +68,7 @@ func TestPath(t *testing.T) {
 	// (a polling request on one gets no answer at all, so only the
 	// WebSocket is tried here).
 	t.Run("wrong", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(testContext(t), 10*time.Second)
+		ctx, cancel := context.WithTimeout(testutil.Context(t, testTimeout), 10*time.Second)
 		defer cancel()
 		s, err := sio.Dial(ctx, srv.URL()+"/admin", sio.WithPath("/nothing-here/"), sio.WithTransports(sio.WebSocket))
 		if s != nil {

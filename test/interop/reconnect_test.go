@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/nodeserver"
 )
 
@@ -35,13 +36,13 @@ func nextManagerEvent(t *testing.T, ctx context.Context, m *sio.Manager) sio.Man
 // from s, and returns the EventConnect.
 func expectReconnect(t *testing.T, ctx context.Context, s *sio.Socket, cause error) sio.Event {
 	t.Helper()
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventDisconnect || !errors.Is(ev.Err, cause) {
-		t.Fatalf("got %s, want EventDisconnect(%v)", describe(ev), cause)
+		t.Fatalf("got %s, want EventDisconnect(%v)", testutil.Describe(ev), cause)
 	}
-	ev = nextEvent(t, ctx, s)
+	ev = testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventConnect {
-		t.Fatalf("after the disconnect: got %s, want EventConnect", describe(ev))
+		t.Fatalf("after the disconnect: got %s, want EventConnect", testutil.Describe(ev))
 	}
 	return ev
 }
@@ -52,7 +53,7 @@ func TestReconnectAfterTransportClose(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/admin", tr.with(fastReconnect(0))...)
 		m := s.Manager()
 		before := info(t, ctx, s)
@@ -62,9 +63,9 @@ func TestReconnectAfterTransportClose(t *testing.T) {
 		if err := s.Emit(ctx, "close-transport"); err != nil {
 			t.Fatal(err)
 		}
-		ev := nextEvent(t, ctx, s)
+		ev := testutil.NextEvent(t, ctx, s)
 		if ev.Type != sio.EventDisconnect || !errors.Is(ev.Err, sio.ErrTransportClose) {
-			t.Fatalf("got %s, want EventDisconnect(ErrTransportClose)", describe(ev))
+			t.Fatalf("got %s, want EventDisconnect(ErrTransportClose)", testutil.Describe(ev))
 		}
 		// Emitted while disconnected (the backoff is at least 50 ms): queued.
 		if err := s.Emit(ctx, "echo", "queued-1"); err != nil {
@@ -76,9 +77,9 @@ func TestReconnectAfterTransportClose(t *testing.T) {
 		}
 		expectFutureErr(t, ctx, fut, sio.ErrTransportClose)
 
-		ev = nextEvent(t, ctx, s)
+		ev = testutil.NextEvent(t, ctx, s)
 		if ev.Type != sio.EventConnect || ev.Recovered {
-			t.Fatalf("got %s (recovered %v), want EventConnect, not recovered", describe(ev), ev.Recovered)
+			t.Fatalf("got %s (recovered %v), want EventConnect, not recovered", testutil.Describe(ev), ev.Recovered)
 		}
 		e := nextMessage(t, ctx, s, "echo")
 		var q string
@@ -121,7 +122,7 @@ func TestReconnectAfterTransportClose(t *testing.T) {
 func TestReconnectManagerRejoinsAll(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	m := newManager(t, srv.URL(), fastReconnect(0))
 	admin := managerSocket(t, ctx, m, "/admin")
 	chat := managerSocket(t, ctx, m, "/chat")
@@ -155,7 +156,7 @@ func TestReconnectManagerRejoinsAll(t *testing.T) {
 func TestReconnectSetAuth(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL()+"/auth", fastReconnect(0), sio.WithAuth(map[string]any{"token": "secret", "v": 1}))
 
 	if err := s.SetAuth(map[string]any{"token": "secret", "v": 2}); err != nil {
@@ -178,18 +179,18 @@ func TestReconnectSetAuth(t *testing.T) {
 	if err := s.Emit(ctx, "close-transport"); err != nil {
 		t.Fatal(err)
 	}
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventDisconnect || !errors.Is(ev.Err, sio.ErrTransportClose) {
-		t.Fatalf("got %s, want EventDisconnect(ErrTransportClose)", describe(ev))
+		t.Fatalf("got %s, want EventDisconnect(ErrTransportClose)", testutil.Describe(ev))
 	}
-	ev = nextEvent(t, ctx, s)
+	ev = testutil.NextEvent(t, ctx, s)
 	var ce *sio.ConnectError
 	if ev.Type != sio.EventConnectError || !errors.As(ev.Err, &ce) || ce.Message != "not authorized" {
-		t.Fatalf("got %s, want EventConnectError(not authorized)", describe(ev))
+		t.Fatalf("got %s, want EventConnectError(not authorized)", testutil.Describe(ev))
 	}
 	for _, ev := range drainClosed(t, ctx, s) {
 		if ev.Type != sio.EventDisconnect || !errors.As(ev.Err, &ce) {
-			t.Errorf("after the refusal: %s", describe(ev))
+			t.Errorf("after the refusal: %s", testutil.Describe(ev))
 		}
 	}
 	expectDone(t, ctx, s)
@@ -203,16 +204,16 @@ func TestReconnectSetAuth(t *testing.T) {
 // the port while it is free.)
 func TestReconnectServerRestart(t *testing.T) {
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL()+"/chat", fastReconnect(0))
 	m := s.Manager()
 	port := srv.Port()
 	oldID := s.ID()
 
 	srv.Stop()
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventDisconnect || !(errors.Is(ev.Err, sio.ErrTransportClose) || errors.Is(ev.Err, sio.ErrTransportError)) {
-		t.Fatalf("got %s, want EventDisconnect(transport close or error)", describe(ev))
+		t.Fatalf("got %s, want EventDisconnect(transport close or error)", testutil.Describe(ev))
 	}
 	// Wait for a failed attempt before the server comes back.
 	for {
@@ -230,9 +231,9 @@ func TestReconnectServerRestart(t *testing.T) {
 	}
 	nodeserver.Start(t, nodeserver.WithArgs("--port", strconv.Itoa(port)))
 
-	ev = nextEvent(t, ctx, s)
+	ev = testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventConnect {
-		t.Fatalf("got %s, want EventConnect", describe(ev))
+		t.Fatalf("got %s, want EventConnect", testutil.Describe(ev))
 	}
 	reply, err := fut.Wait(ctx)
 	var got string
@@ -250,14 +251,14 @@ func TestReconnectServerRestart(t *testing.T) {
 func TestReconnectFailed(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL(), fastReconnect(3))
 	m := s.Manager()
 
 	srv.Stop()
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventDisconnect {
-		t.Fatalf("got %s, want EventDisconnect", describe(ev))
+		t.Fatalf("got %s, want EventDisconnect", testutil.Describe(ev))
 	}
 	fut, err := s.EmitWithAck(ctx, "ack", 1)
 	if err != nil {
@@ -293,7 +294,7 @@ func TestReconnectFailed(t *testing.T) {
 	expectFutureErr(t, ctx, fut, sio.ErrReconnectFailed)
 	for _, ev := range drainClosed(t, ctx, s) {
 		if ev.Type != sio.EventDisconnect || !errors.Is(ev.Err, sio.ErrReconnectFailed) {
-			t.Errorf("after giving up: %s", describe(ev))
+			t.Errorf("after giving up: %s", testutil.Describe(ev))
 		}
 	}
 	if err := s.Emit(ctx, "echo"); !errors.Is(err, sio.ErrClosed) {
@@ -306,7 +307,7 @@ func TestReconnectFailed(t *testing.T) {
 func TestOfflineQueue(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL(),
 		sio.WithReconnect(sio.Backoff{Min: 300 * time.Millisecond, Max: 300 * time.Millisecond}),
 		sio.WithOfflineQueueLimit(3))
@@ -322,9 +323,9 @@ func TestOfflineQueue(t *testing.T) {
 	if err := s.Emit(ctx, "close-transport"); err != nil {
 		t.Fatal(err)
 	}
-	ev := nextEvent(t, ctx, s)
+	ev := testutil.NextEvent(t, ctx, s)
 	if ev.Type != sio.EventDisconnect {
-		t.Fatalf("got %s, want EventDisconnect", describe(ev))
+		t.Fatalf("got %s, want EventDisconnect", testutil.Describe(ev))
 	}
 	for i := range 3 {
 		if err := s.Emit(ctx, "echo", i); err != nil {
@@ -337,8 +338,8 @@ func TestOfflineQueue(t *testing.T) {
 	if err := s.EmitVolatile(ctx, "echo", "volatile-offline"); !errors.Is(err, sio.ErrDropped) {
 		t.Errorf("EmitVolatile while disconnected = %v, want ErrDropped", err)
 	}
-	if ev := nextEvent(t, ctx, s); ev.Type != sio.EventConnect {
-		t.Fatalf("got %s, want EventConnect", describe(ev))
+	if ev := testutil.NextEvent(t, ctx, s); ev.Type != sio.EventConnect {
+		t.Fatalf("got %s, want EventConnect", testutil.Describe(ev))
 	}
 	for i := range 3 {
 		e := nextMessage(t, ctx, s, "echo")
@@ -357,7 +358,7 @@ func TestOfflineQueue(t *testing.T) {
 func TestAckTimeoutRetries(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL(), sio.WithAckTimeout(150*time.Millisecond), sio.WithRetries(2))
 	reply := call(t, ctx, s, "ack", "quick")
 	var q string
@@ -403,7 +404,7 @@ func TestRecovery(t *testing.T) {
 	}
 	srv := startServer(t, "--recovery")
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/chat", tr.with(fastReconnect(0))...)
 		id := s.ID()
 		call(t, ctx, s, "join", "room-"+tr.name)
@@ -418,7 +419,7 @@ func TestRecovery(t *testing.T) {
 		next := 0
 		connected := false
 		for next < count || !connected {
-			ev := nextEvent(t, ctx, s)
+			ev := testutil.NextEvent(t, ctx, s)
 			switch {
 			case ev.Type == sio.EventDisconnect && !connected:
 				if !errors.Is(ev.Err, sio.ErrTransportClose) {
@@ -436,7 +437,7 @@ func TestRecovery(t *testing.T) {
 				}
 				next++
 			default:
-				t.Fatalf("unexpected %s (next tick %d, connected %v)", describe(ev), next, connected)
+				t.Fatalf("unexpected %s (next tick %d, connected %v)", testutil.Describe(ev), next, connected)
 			}
 		}
 		done := nextMessage(t, ctx, s, "broadcast-done")
@@ -463,7 +464,7 @@ func TestRecovery(t *testing.T) {
 func testNoRecovery(t *testing.T) {
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		room := "room-" + tr.name
 		s := dial(t, ctx, srv.URL()+"/chat", tr.with(fastReconnect(0))...)
 		observer := dial(t, ctx, srv.URL()+"/chat", tr.opts...)
@@ -482,7 +483,7 @@ func testNoRecovery(t *testing.T) {
 		before := 0
 	drop:
 		for {
-			ev := nextEvent(t, ctx, s)
+			ev := testutil.NextEvent(t, ctx, s)
 			switch {
 			case ev.Type == sio.EventMessage && ev.Name == "tick":
 				var n int
@@ -496,12 +497,12 @@ func testNoRecovery(t *testing.T) {
 				}
 				break drop
 			default:
-				t.Fatalf("unexpected %s before the disconnect (next tick %d)", describe(ev), before)
+				t.Fatalf("unexpected %s before the disconnect (next tick %d)", testutil.Describe(ev), before)
 			}
 		}
-		ev := nextEvent(t, ctx, s)
+		ev := testutil.NextEvent(t, ctx, s)
 		if ev.Type != sio.EventConnect {
-			t.Fatalf("after the disconnect: got %s, want EventConnect", describe(ev))
+			t.Fatalf("after the disconnect: got %s, want EventConnect", testutil.Describe(ev))
 		}
 		if ev.Recovered {
 			t.Errorf("EventConnect.Recovered against socket.io 3.x, which cannot recover")

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // readStream reads the ticks 0..count-1 of a "stream" with payloads of size
 // bytes, in order, then stream-done(count).
 func readStream(t *testing.T, s *sio.Socket, count, size int, deadline time.Duration) {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	want := strings.Repeat("x", size)
 	timer := time.NewTimer(deadline)
 	defer timer.Stop()
@@ -31,7 +32,7 @@ func readStream(t *testing.T, s *sio.Socket, count, size int, deadline time.Dura
 			t.Fatalf("only %d of %d ticks within %v", i, count, deadline)
 		}
 		if ev.Type != sio.EventMessage || ev.Name != "tick" {
-			t.Fatalf("event %d: got %s, want tick", i, describe(ev))
+			t.Fatalf("event %d: got %s, want tick", i, testutil.Describe(ev))
 		}
 		var n int
 		var payload string
@@ -59,7 +60,7 @@ func TestStreamInOrder(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), tr.with(sio.WithEventQueueLimit(10000, 64<<20))...)
 		if err := s.Emit(ctx, "stream", 5000); err != nil {
 			t.Fatal(err)
@@ -80,7 +81,7 @@ func TestStreamInOrder(t *testing.T) {
 func TestStreamQueuedWhileNotReading(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	ctx := testContext(t)
+	ctx := testutil.Context(t, testTimeout)
 	s := dial(t, ctx, srv.URL()+"/chat")
 	if err := s.Emit(ctx, "stream", 3000, 10); err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestEmitOrder(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL()+"/chat", tr.opts...)
 		const n = 2000
 		errc := make(chan error, 1)
@@ -147,7 +148,7 @@ func TestSlowConsumer(t *testing.T) {
 		{name: "bytes", events: 1000, bytes: 20000, count: 200, size: 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testutil.Context(t, testTimeout)
 			m := newManager(t, srv.URL())
 			slow := managerSocket(t, ctx, m, "/admin", sio.WithEventQueueLimit(tc.events, tc.bytes))
 			chat := managerSocket(t, ctx, m, "/chat")
@@ -165,7 +166,7 @@ func TestSlowConsumer(t *testing.T) {
 			}
 			last := evs[len(evs)-1]
 			if last.Type != sio.EventDisconnect || !errors.Is(last.Err, sio.ErrSlowConsumer) {
-				t.Fatalf("last event = %s, want EventDisconnect(ErrSlowConsumer)", describe(last))
+				t.Fatalf("last event = %s, want EventDisconnect(ErrSlowConsumer)", testutil.Describe(last))
 			}
 			ticks := evs[:len(evs)-1]
 			if len(ticks) >= tc.count {
@@ -174,7 +175,7 @@ func TestSlowConsumer(t *testing.T) {
 			for i, ev := range ticks {
 				var n int
 				if ev.Type != sio.EventMessage || ev.Name != "tick" || ev.Args.Decode(&n) != nil || n != i {
-					t.Fatalf("event %d = %s, want tick %d", i, describe(ev), i)
+					t.Fatalf("event %d = %s, want tick %d", i, testutil.Describe(ev), i)
 				}
 			}
 			// The other socket and the connection live on; the server has

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key to dir and
@@ -72,7 +73,7 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("server URL %q is not https", srv.URL())
 	}
 	forTransports(t, func(t *testing.T, tr transportCase) {
-		ctx := testContext(t)
+		ctx := testutil.Context(t, testTimeout)
 		ht := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 		t.Cleanup(ht.CloseIdleConnections) // runs after the sockets are closed
 		hc := &http.Client{Transport: ht}
