@@ -3,27 +3,34 @@ package packet
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
-// maxEncodeDepth bounds how deeply the encoder follows nested values, so a
-// cyclic value fails instead of exhausting the stack.
-const maxEncodeDepth = 1000
+// startDetectingCyclesAfter is encoding/json's: past this many nested
+// pointers, maps and slices the encoder remembers those it is inside, and
+// meeting one again is a cycle, reported as encoding/json reports it.
+const startDetectingCyclesAfter = 1000
 
-// errTooDeep is returned for values nested deeper than maxEncodeDepth.
-var errTooDeep = errors.New("packet: value nested too deeply (cyclic?)")
+// cycleKey identifies a pointer, map or slice for cycle detection.
+type cycleKey struct {
+	ptr unsafe.Pointer
+	len int
+	typ reflect.Type
+}
 
 // encoder builds the text of one Socket.IO packet.
 type encoder struct {
 	buf    []byte
 	atts   [][]byte
-	binary bool // []byte values become attachments (else base64 strings)
-	depth  int
+	binary bool                  // []byte values become attachments (else base64 strings)
+	level  int                   // nested pointers, maps and slices
+	seen   map[cycleKey]struct{} // those nested deeper than startDetectingCyclesAfter
 }
 
 // sizeHint estimates the encoded size of a packet so that the common case
@@ -78,26 +85,81 @@ func (e *encoder) appendBytes(b []byte) {
 	}
 }
 
+// appendArg writes one argument. A panic in a method of the argument
+// (MarshalJSON, MarshalText, IsZero) comes back as an error wrapping the
+// panic value.
+func (e *encoder) appendArg(v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if rerr, ok := r.(error); ok {
+				err = fmt.Errorf("panic: %w", rerr)
+			} else {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}
+	}()
+	return e.appendAny(v)
+}
+
 // marshal appends the encoding/json encoding of v.
 func (e *encoder) marshal(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	e.buf = append(e.buf, b...)
+	e.buf = appendValidUTF8(e.buf, b)
 	return nil
 }
 
-// enter and leave track nesting depth.
-func (e *encoder) enter() error {
-	e.depth++
-	if e.depth > maxEncodeDepth {
-		return errTooDeep
+// appendValidUTF8 appends the JSON text b with each byte of invalid UTF-8
+// replaced by \ufffd, as encoding/json does in the strings it encodes. Only
+// a MarshalJSON method or a json.RawMessage can put such bytes in b, and
+// only inside strings.
+func appendValidUTF8(dst, b []byte) []byte {
+	if utf8.Valid(b) {
+		return append(dst, b...)
 	}
-	return nil
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return dst
 }
 
-func (e *encoder) leave() { e.depth-- }
+// enter notes one more nested pointer, map or slice, k. It reports false
+// when k is already being written: the value is cyclic.
+func (e *encoder) enter(k cycleKey) bool {
+	e.level++
+	if e.level <= startDetectingCyclesAfter {
+		return true
+	}
+	if _, ok := e.seen[k]; ok {
+		return false
+	}
+	if e.seen == nil {
+		e.seen = make(map[cycleKey]struct{})
+	}
+	e.seen[k] = struct{}{}
+	return true
+}
+
+// leave undoes enter(k).
+func (e *encoder) leave(k cycleKey) {
+	if e.level > startDetectingCyclesAfter {
+		delete(e.seen, k)
+	}
+	e.level--
+}
+
+// cycleError is the error of encoding/json for a cyclic value v.
+func cycleError(v reflect.Value) error {
+	return &json.UnsupportedValueError{Value: v, Str: "encountered a cycle via " + v.Type().String()}
+}
 
 // appendAny writes v. Common types are handled by a type switch without
 // reflection; other types are searched for []byte only when their type can
@@ -207,7 +269,7 @@ func (e *encoder) appendRaw(x json.RawMessage) error {
 	if !json.Valid(x) {
 		return &json.MarshalerError{Type: reflect.TypeFor[json.RawMessage](), Err: ErrBadJSON}
 	}
-	e.buf = append(e.buf, x...)
+	e.buf = appendValidUTF8(e.buf, x)
 	return nil
 }
 
@@ -217,8 +279,9 @@ func (e *encoder) appendSlice(x []any) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
-	if err := e.enter(); err != nil {
-		return err
+	k := cycleKey{unsafe.Pointer(unsafe.SliceData(x)), len(x), reflect.TypeFor[[]any]()}
+	if !e.enter(k) {
+		return cycleError(reflect.ValueOf(x))
 	}
 	e.buf = append(e.buf, '[')
 	for i, v := range x {
@@ -230,7 +293,7 @@ func (e *encoder) appendSlice(x []any) error {
 		}
 	}
 	e.buf = append(e.buf, ']')
-	e.leave()
+	e.leave(k)
 	return nil
 }
 
@@ -240,8 +303,9 @@ func (e *encoder) appendMap(x map[string]any) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
-	if err := e.enter(); err != nil {
-		return err
+	ck := cycleKey{reflect.ValueOf(x).UnsafePointer(), 0, reflect.TypeFor[map[string]any]()}
+	if !e.enter(ck) {
+		return cycleError(reflect.ValueOf(x))
 	}
 	e.buf = append(e.buf, '{')
 	for i, k := range sortedKeys(x) {
@@ -255,7 +319,7 @@ func (e *encoder) appendMap(x map[string]any) error {
 		}
 	}
 	e.buf = append(e.buf, '}')
-	e.leave()
+	e.leave(ck)
 	return nil
 }
 

@@ -95,7 +95,7 @@ func (JSON) Encode(h Header, event string, args []any) (Message, error) {
 			if i > 0 || t == Event {
 				e.buf = append(e.buf, ',')
 			}
-			if err := e.appendAny(a); err != nil {
+			if err := e.appendArg(a); err != nil {
 				return Message{}, fmt.Errorf("packet: encode argument %d: %w", i, err)
 			}
 		}
@@ -103,7 +103,7 @@ func (JSON) Encode(h Header, event string, args []any) (Message, error) {
 	case Connect, ConnectError:
 		if len(args) > 0 && args[0] != nil {
 			start := len(e.buf)
-			if err := e.appendAny(args[0]); err != nil {
+			if err := e.appendArg(args[0]); err != nil {
 				return Message{}, fmt.Errorf("packet: encode %v data: %w", t, err)
 			}
 			switch data := e.buf[start:]; {

@@ -3,6 +3,7 @@ package packet
 import (
 	"encoding"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -78,17 +79,16 @@ func (e *encoder) appendValue(v reflect.Value) error {
 	}
 	t := v.Type()
 	if v.CanInterface() {
-		if t.Kind() != reflect.Pointer && v.CanAddr() && !isMarshaler(t) && isMarshaler(reflect.PointerTo(t)) {
+		// encoding/json calls the pointer-receiver methods of addressable
+		// values: marshalling a pointer to v keeps them callable.
+		addr := t.Kind() != reflect.Pointer && v.CanAddr()
+		switch {
+		case addr && (!canHoldBytes(t) || !isMarshaler(t) && isMarshaler(reflect.PointerTo(t))):
 			return e.marshal(v.Addr().Interface())
-		}
-		if !canHoldBytes(t) {
+		case !canHoldBytes(t):
 			return e.marshal(v.Interface())
 		}
 	}
-	if err := e.enter(); err != nil {
-		return err
-	}
-	defer e.leave()
 	switch t.Kind() {
 	case reflect.Interface:
 		if v.IsNil() {
@@ -104,6 +104,11 @@ func (e *encoder) appendValue(v reflect.Value) error {
 			e.buf = append(e.buf, "null"...)
 			return nil
 		}
+		k := cycleKey{v.UnsafePointer(), 0, t}
+		if !e.enter(k) {
+			return cycleError(v)
+		}
+		defer e.leave(k)
 		return e.appendValue(v.Elem())
 	case reflect.Slice:
 		if v.IsNil() {
@@ -114,6 +119,11 @@ func (e *encoder) appendValue(v reflect.Value) error {
 			e.appendBytes(v.Bytes())
 			return nil
 		}
+		k := cycleKey{v.UnsafePointer(), v.Len(), t}
+		if !e.enter(k) {
+			return cycleError(v)
+		}
+		defer e.leave(k)
 		return e.appendElems(v)
 	case reflect.Array:
 		return e.appendElems(v)
@@ -165,10 +175,24 @@ func (e *encoder) appendElems(v reflect.Value) error {
 // appendReflectMap writes a map with keys named and sorted as
 // encoding/json does.
 func (e *encoder) appendReflectMap(v reflect.Value) error {
+	switch v.Type().Key().Kind() {
+	case reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	default:
+		if !v.Type().Key().Implements(reflect.TypeFor[encoding.TextMarshaler]()) {
+			return &json.UnsupportedTypeError{Type: v.Type()}
+		}
+	}
 	if v.IsNil() {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
+	k := cycleKey{v.UnsafePointer(), 0, v.Type()}
+	if !e.enter(k) {
+		return cycleError(v)
+	}
+	defer e.leave(k)
 	type entry struct {
 		name string
 		key  reflect.Value
@@ -211,13 +235,10 @@ func mapKeyName(k reflect.Value) (string, error) {
 			return string(b), err
 		}
 	}
-	switch k.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	if k.CanInt() {
 		return strconv.FormatInt(k.Int(), 10), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.FormatUint(k.Uint(), 10), nil
 	}
-	return "", &json.UnsupportedTypeError{Type: k.Type()}
+	return strconv.FormatUint(k.Uint(), 10), nil // appendReflectMap checked the kind
 }
 
 // appendStruct writes the JSON fields of a struct value.
@@ -249,8 +270,10 @@ func (e *encoder) appendStruct(v reflect.Value) error {
 	return nil
 }
 
-// appendQuoted writes a field tagged ",string": its scalar encoding inside
-// a JSON string.
+// appendQuoted writes a field tagged ",string" as encoding/json does: a
+// value that marshals itself as usual, a json.Number as its literal in
+// quotes, a string as its JSON encoding (with encoding/json's escaping) in
+// a JSON string, any other scalar as its encoding in quotes.
 func (e *encoder) appendQuoted(v reflect.Value) error {
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -259,16 +282,41 @@ func (e *encoder) appendQuoted(v reflect.Value) error {
 		}
 		v = v.Elem()
 	}
-	if v.Kind() == reflect.String {
-		e.buf = appendString(e.buf, string(appendString(nil, v.String())))
-		return nil
+	if isMarshaler(v.Type()) || v.CanAddr() && isMarshaler(reflect.PointerTo(v.Type())) {
+		return e.appendValue(v)
 	}
-	e.buf = append(e.buf, '"')
-	if err := e.appendScalar(v); err != nil {
-		return err
+	switch {
+	case v.Type() == reflect.TypeFor[json.Number]():
+		n := v.String()
+		if n == "" {
+			n = "0"
+		}
+		if !isNumber(n) {
+			return fmt.Errorf("json: invalid number literal %q", n)
+		}
+		e.buf = append(e.buf, '"')
+		e.buf = append(e.buf, n...)
+		e.buf = append(e.buf, '"')
+	case v.Kind() == reflect.String:
+		inner, err := json.Marshal(v.String())
+		if err != nil {
+			return err
+		}
+		e.buf = appendString(e.buf, string(inner))
+	default:
+		e.buf = append(e.buf, '"')
+		if err := e.appendScalar(v); err != nil {
+			return err
+		}
+		e.buf = append(e.buf, '"')
 	}
-	e.buf = append(e.buf, '"')
 	return nil
+}
+
+// isNumber reports whether s is a JSON number literal.
+func isNumber(s string) bool {
+	var n json.Number
+	return json.Unmarshal([]byte(s), &n) == nil && strings.TrimSpace(s) == s
 }
 
 // fieldByIndex follows an index path through embedded structs; ok is false
@@ -305,18 +353,32 @@ func isEmptyValue(v reflect.Value) bool {
 	return false
 }
 
-// isZeroValue is the omitzero test of encoding/json: an IsZero method when
-// the type has one, the zero value otherwise.
+// isZeroer is the interface of types with their own omitzero test.
+type isZeroer interface{ IsZero() bool }
+
+// isZeroValue is the omitzero test of encoding/json for a field value v:
+// the IsZero method of v's static type (or of a pointer to it) when it has
+// one, never called on a nil pointer, else reflect's zero test.
 func isZeroValue(v reflect.Value) bool {
-	if v.CanInterface() {
-		if z, ok := v.Interface().(interface{ IsZero() bool }); ok {
-			if v.Kind() == reflect.Pointer && v.IsNil() {
-				return true
-			}
-			return z.IsZero()
-		}
+	t := v.Type()
+	zeroer := reflect.TypeFor[isZeroer]()
+	switch {
+	case !t.Implements(zeroer) && !reflect.PointerTo(t).Implements(zeroer):
+		return v.IsZero()
+	case t.Kind() == reflect.Interface:
+		return v.IsNil() || v.Elem().Kind() == reflect.Pointer && v.Elem().IsNil() ||
+			v.Interface().(isZeroer).IsZero()
+	case t.Kind() == reflect.Pointer && t.Implements(zeroer):
+		return v.IsNil() || v.Interface().(isZeroer).IsZero()
+	case t.Implements(zeroer):
+		return v.Interface().(isZeroer).IsZero()
 	}
-	return v.IsZero()
+	if !v.CanAddr() {
+		c := reflect.New(t).Elem()
+		c.Set(v)
+		v = c
+	}
+	return v.Addr().Interface().(isZeroer).IsZero()
 }
 
 // structField is one JSON field of a struct type.
@@ -428,7 +490,7 @@ func collectFields(t reflect.Type, index []int, path []reflect.Type, out *[]stru
 					reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 					reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 					reflect.Float32, reflect.Float64:
-					f.quoted = !isMarshaler(sf.Type)
+					f.quoted = true
 				}
 			}
 		}
