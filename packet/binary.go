@@ -14,7 +14,7 @@ type placeholderSpan struct {
 
 // unmarshal implements JSON.Unmarshal.
 func unmarshal(raw json.RawMessage, attachments [][]byte, dst any) error {
-	if !mayHavePlaceholder(raw) || !json.Valid(raw) {
+	if len(attachments) == 0 || !mayHavePlaceholder(raw) || !json.Valid(raw) {
 		return json.Unmarshal(raw, dst)
 	}
 	spans, err := findPlaceholders(raw, len(attachments))

@@ -57,13 +57,8 @@ func (d *decoder) Decode(f Frame) (Packet, bool, error) {
 	if err != nil {
 		return Packet{}, false, decodeError(err, f.Data)
 	}
-	if p.Type != BinaryEvent && p.Type != BinaryAck {
-		return p, true, nil
-	}
-	if count == 0 {
-		if err := checkPlaceholders(payload, 0); err != nil {
-			return Packet{}, false, decodeError(err, f.Data)
-		}
+	if p.Type != BinaryEvent && p.Type != BinaryAck || count == 0 {
+		// Without attachments, placeholder objects are data.
 		return p, true, nil
 	}
 	// Never trust the announced count for allocation beyond a small bound.

@@ -2,6 +2,7 @@ package packet
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -126,8 +127,9 @@ func TestDecode(t *testing.T) {
 		{[]string{`450-["x"]`}, wantPacket{Type: BinaryEvent, Name: "x", HasName: true}},
 		{[]string{`4610-1[]`, "bin:0", "bin:1", "bin:2", "bin:3", "bin:4", "bin:5", "bin:6", "bin:7", "bin:8", "bin:9"},
 			wantPacket{Type: BinaryAck, ID: 1, HasID: true, Atts: strings.Split("0123456789", "")}},
-		// A placeholder in a non-binary packet is just data.
+		// A placeholder in a packet without attachments is just data.
 		{[]string{`42["x",` + ph1 + `]`}, wantPacket{Type: Event, Name: "x", HasName: true, Args: []string{ph1}}},
+		{[]string{`450-["x",` + ph0 + `]`}, wantPacket{Type: BinaryEvent, Name: "x", HasName: true, Args: []string{ph0}}},
 	}
 	for _, tt := range tests {
 		d := JSON{}.NewDecoder(10)
@@ -229,7 +231,6 @@ func TestDecodeErrors(t *testing.T) {
 		{[]string{`451`}, ErrBadAttachment, 10},
 		{[]string{`45`}, ErrBadAttachment, 10},
 		{[]string{`45+1-["x"]`}, ErrBadAttachment, 10},
-		{[]string{`450-["x",` + ph0 + `]`}, ErrBadAttachment, 10},
 		{[]string{`451-["x",{"_placeholder":true,"num":1}]`, "bin:a"}, ErrBadAttachment, 10},
 		{[]string{`451-["x",{"_placeholder":true,"num":-1}]`, "bin:a"}, ErrBadAttachment, 10},
 		{[]string{`451-["x",{"_placeholder":true,"num":"0"}]`, "bin:a"}, ErrBadAttachment, 10},
@@ -372,5 +373,26 @@ func TestDecodeDeepNesting(t *testing.T) {
 	}
 	if _, _, err := d.Decode(Frame{Data: []byte("x"), Binary: true}); !errors.Is(err, ErrBadAttachment) {
 		t.Fatalf("deep placeholder out of range: %v", err)
+	}
+}
+
+// TestPlaceholderWithoutAttachmentsIsData decodes events that announced no
+// attachments and holds placeholder objects: they are data, decoded as the
+// JSON they are.
+func TestPlaceholderWithoutAttachmentsIsData(t *testing.T) {
+	const ph = `{"_placeholder":true,"num":0}`
+	for _, in := range []string{`42["x",` + ph + `]`, `450-["x",` + ph + `]`, `42/a,7["x",` + ph + `]`} {
+		p, ok, err := JSON{}.NewDecoder(10).Decode(Frame{Data: []byte(in)})
+		if err != nil || !ok || len(p.Args) != 1 {
+			t.Fatalf("%s: %+v %v %v", in, p, ok, err)
+		}
+		var raw json.RawMessage
+		if err := (JSON{}).Unmarshal(p.Args[0], p.Attachments, &raw); err != nil || string(raw) != ph {
+			t.Errorf("%s: RawMessage %s %v", in, raw, err)
+		}
+		var m map[string]any
+		if err := (JSON{}).Unmarshal(p.Args[0], p.Attachments, &m); err != nil || m["_placeholder"] != true || m["num"] != 0.0 {
+			t.Errorf("%s: map %v %v", in, m, err)
+		}
 	}
 }

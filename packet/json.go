@@ -144,7 +144,9 @@ func (JSON) NewDecoder(maxAttachments int) Decoder {
 // into dst, replacing attachment placeholders {"_placeholder":true,"num":N}
 // with attachments[N].
 //
-// Without placeholders it is json.Unmarshal. With them, when dst is *any,
+// Without attachments (the packet announced none) or without placeholders
+// it is json.Unmarshal: in a packet without attachments a placeholder
+// object is data, decoded as the JSON it is. With both, when dst is *any,
 // *[]any or *map[string]any, each placeholder anywhere in the decoded tree
 // becomes the []byte attachments[N] (not copied); for any other dst each
 // placeholder is decoded as if it were the base64 string of its attachment,
