@@ -38,18 +38,26 @@ func isReserved(name string) bool {
 // start with '/' and contain no ','. An Ack needs h.HasID, and an Event may
 // not use a reserved name ("connect", "disconnect", ...).
 //
-// In Event and Ack arguments every non-nil []byte, at any depth (in []any,
-// maps, struct fields, behind pointers), is replaced by the placeholder
-// {"_placeholder":true,"num":N} in order of appearance and returned, not
-// copied, in Message.Attachments; the packet type then becomes BinaryEvent
-// or BinaryAck with the attachment count. Passing BinaryEvent or BinaryAck
-// as h.Type is the same as Event or Ack. A nil []byte encodes as null. In
-// Connect and ConnectError data, []byte is base64 as with encoding/json.
+// Each argument is encoded as json.Marshal encodes it, except that in Event
+// and Ack arguments every non-nil []byte json.Marshal would write as base64
+// (at any depth: in []any, maps, struct fields, behind pointers and
+// interfaces; named byte-slice types too) is replaced by the placeholder
+// {"_placeholder":true,"num":N}, numbered in document order, and returned,
+// not copied, in Message.Attachments; the packet type then becomes
+// BinaryEvent or BinaryAck with the attachment count. Passing BinaryEvent
+// or BinaryAck as h.Type is the same as Event or Ack. A nil []byte encodes
+// as null. In Connect and ConnectError data, []byte is base64 as with
+// json.Marshal. A value with its own MarshalJSON or MarshalText is what
+// that method writes, []byte inside it included.
 //
-// json.RawMessage arguments and values implementing json.Marshaler or
-// encoding.TextMarshaler are emitted as they marshal, not searched for
-// []byte. Other values follow encoding/json rules (struct tags, omitempty,
-// embedded structs, sorted map keys).
+// Encode fails where json.Marshal fails, wrapping its error types
+// (*json.UnsupportedTypeError, *json.UnsupportedValueError,
+// *json.MarshalerError); a panic in a method of an argument comes back as
+// an error wrapping the panic value. The text may differ from
+// json.Marshal's only byte for byte, not once parsed: '<', '>', '&',
+// U+2028 and U+2029 may be left unescaped (as JSON.stringify leaves
+// them), a json.RawMessage may keep its whitespace, and invalid UTF-8
+// written by a MarshalJSON method or a json.RawMessage becomes \ufffd.
 func (JSON) Encode(h Header, event string, args []any) (Message, error) {
 	t := h.Type
 	switch t {
