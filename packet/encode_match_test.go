@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"math"
@@ -166,6 +167,16 @@ func regressionCases() []matchCase {
 			B []byte
 		}{}},
 		{"pointer MarshalText in map value", map[string]any{"m": map[string]ptrText{"a": {"x"}}, "b": marked("b")}},
+		// Interfaces with marshal methods are called through the interface.
+		{"nil pointer in TextMarshaler field", []any{struct {
+			T encoding.TextMarshaler
+			B []byte
+		}{T: (*time.Time)(nil)}}},
+		{"nil pointer-receiver marshaler in Marshaler field", []any{struct {
+			M json.Marshaler
+			B []byte
+		}{M: (*ptrStruct)(nil)}}},
+		{"nil pointer in Marshaler map value", map[string]json.Marshaler{"m": (*ptrStruct)(nil), "n": nil}},
 		// Map keys.
 		{"float64 map key", map[float64][]byte{1: marked("x")}},
 		{"nil bool map", map[bool]any(nil)},

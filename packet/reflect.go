@@ -83,9 +83,16 @@ func (e *encoder) appendValue(v reflect.Value) error {
 		// values: marshalling a pointer to v keeps them callable.
 		addr := t.Kind() != reflect.Pointer && v.CanAddr()
 		switch {
-		case addr && (!canHoldBytes(t) || !isMarshaler(t) && isMarshaler(reflect.PointerTo(t))):
+		case addr && (!e.holdsBytes(t) || !isMarshaler(t) && isMarshaler(reflect.PointerTo(t))):
 			return e.marshal(v.Addr().Interface())
-		case !canHoldBytes(t):
+		case !e.holdsBytes(t) && t.Kind() == reflect.Interface:
+			// An interface with MarshalJSON or MarshalText: encoding/json
+			// calls it through the interface (a nil pointer inside
+			// included), so the interface type must reach it.
+			p := reflect.New(t)
+			p.Elem().Set(v)
+			return e.marshal(p.Interface())
+		case !e.holdsBytes(t):
 			return e.marshal(v.Interface())
 		}
 	}
@@ -245,7 +252,7 @@ func mapKeyName(k reflect.Value) (string, error) {
 func (e *encoder) appendStruct(v reflect.Value) error {
 	e.buf = append(e.buf, '{')
 	first := true
-	for _, f := range structFields(v.Type()) {
+	for _, f := range e.structFields(v.Type()) {
 		fv, ok := fieldByIndex(v, f.index)
 		if !ok || f.omitEmpty && isEmptyValue(fv) || f.omitZero && isZeroValue(fv) {
 			continue
