@@ -24,6 +24,18 @@ type cycleKey struct {
 	typ reflect.Type
 }
 
+// typeCacheSize is how many types an encoder remembers: nested and
+// repeated values (lists, slices of structs) meet a few types many times.
+const typeCacheSize = 8
+
+// typeInfo is what an encoder learnt about a type.
+type typeInfo struct {
+	t         reflect.Type
+	holds     bool          // canHoldBytes(t)
+	fields    []structField // structFields(t), once hasFields
+	hasFields bool
+}
+
 // encoder builds the text of one Socket.IO packet.
 type encoder struct {
 	buf    []byte
@@ -31,6 +43,33 @@ type encoder struct {
 	binary bool                  // []byte values become attachments (else base64 strings)
 	level  int                   // nested pointers, maps and slices
 	seen   map[cycleKey]struct{} // those nested deeper than startDetectingCyclesAfter
+	types  [typeCacheSize]typeInfo
+	next   int // the entry of types to replace next
+}
+
+// info returns what e knows about t, learning it when t is new.
+func (e *encoder) info(t reflect.Type) *typeInfo {
+	for i := range e.types {
+		if e.types[i].t == t {
+			return &e.types[i]
+		}
+	}
+	ti := &e.types[e.next%typeCacheSize]
+	e.next++
+	*ti = typeInfo{t: t, holds: canHoldBytes(t)}
+	return ti
+}
+
+// holdsBytes is canHoldBytes(t), remembered.
+func (e *encoder) holdsBytes(t reflect.Type) bool { return e.info(t).holds }
+
+// structFields is structFields(t), remembered.
+func (e *encoder) structFields(t reflect.Type) []structField {
+	ti := e.info(t)
+	if !ti.hasFields {
+		ti.fields, ti.hasFields = structFields(t), true
+	}
+	return ti.fields
 }
 
 // sizeHint estimates the encoded size of a packet so that the common case
@@ -251,7 +290,7 @@ func (e *encoder) appendAny(v any) error {
 	case json.Marshaler:
 		return e.marshal(x)
 	default:
-		if !canHoldBytes(reflect.TypeOf(v)) {
+		if !e.holdsBytes(reflect.TypeOf(v)) {
 			return e.marshal(v)
 		}
 		return e.appendValue(reflect.ValueOf(v))

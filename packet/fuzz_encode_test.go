@@ -344,18 +344,27 @@ func (g *valueGen) fillSlice(v reflect.Value, depth int) {
 	v.Set(s)
 }
 
-// fillMap makes a nil, empty or small map, or reuses one of the same type
-// (which may make a cycle).
-func (g *valueGen) fillMap(v reflect.Value, depth int) {
-	t := v.Type()
+// reuse leaves the map or pointer v nil, or sets it to one of its type
+// built before (which may make a cycle), and reports whether it did either.
+func (g *valueGen) reuse(v reflect.Value) bool {
+	shared := g.shared[v.Type()]
 	switch c := g.pick(6); {
 	case c == 0:
-		return // nil
-	case c == 1 && len(g.shared[t]) > 0 && g.reuses > 0:
+		return true // nil
+	case c == 1 && len(shared) > 0 && g.reuses > 0:
 		g.reuses--
-		v.Set(g.shared[t][g.pick(len(g.shared[t]))])
+		v.Set(shared[g.pick(len(shared))])
+		return true
+	}
+	return false
+}
+
+// fillMap makes a nil, empty or small map, or reuses one.
+func (g *valueGen) fillMap(v reflect.Value, depth int) {
+	if g.reuse(v) {
 		return
 	}
+	t := v.Type()
 	m := reflect.MakeMap(t)
 	g.shared[t] = append(g.shared[t], m)
 	names := map[string]bool{} // of text keys: json's order of equal names is unspecified
@@ -379,18 +388,12 @@ func (g *valueGen) fillMap(v reflect.Value, depth int) {
 	v.Set(m)
 }
 
-// fillPointer makes a nil or new pointer, or reuses one of the same type
-// (which may make a cycle).
+// fillPointer makes a nil or new pointer, or reuses one.
 func (g *valueGen) fillPointer(v reflect.Value, depth int) {
-	t := v.Type()
-	switch c := g.pick(6); {
-	case c == 0:
-		return // nil
-	case c == 1 && len(g.shared[t]) > 0 && g.reuses > 0:
-		g.reuses--
-		v.Set(g.shared[t][g.pick(len(g.shared[t]))])
+	if g.reuse(v) {
 		return
 	}
+	t := v.Type()
 	p := reflect.New(t.Elem())
 	g.shared[t] = append(g.shared[t], p)
 	g.fill(p.Elem(), depth+1)
