@@ -136,6 +136,14 @@ func regressionCases() []matchCase {
 			B any
 		}{}},
 		{"json.Number invalid", []any{json.Number("1.")}},
+		{"json.Number string quoted literal", struct {
+			N json.Number `json:",string"`
+			B any
+		}{N: `"12"`}},
+		{"json.Number string spaces", struct {
+			N json.Number `json:",string"`
+			B any
+		}{N: " 12"}},
 		{"json.Number pointer string", struct {
 			N *json.Number `json:",string"`
 			B any

@@ -322,8 +322,11 @@ func (e *encoder) appendQuoted(v reflect.Value) error {
 
 // isNumber reports whether s is a JSON number literal.
 func isNumber(s string) bool {
+	if s == "" || s[0] != '-' && (s[0] < '0' || s[0] > '9') || strings.TrimSpace(s) != s {
+		return false
+	}
 	var n json.Number
-	return json.Unmarshal([]byte(s), &n) == nil && strings.TrimSpace(s) == s
+	return json.Unmarshal([]byte(s), &n) == nil
 }
 
 // fieldByIndex follows an index path through embedded structs; ok is false
