@@ -173,6 +173,9 @@ func diffEncoding(v any) (diff string) {
 	if !utf8.Valid(got) {
 		return fmt.Sprintf("wrote invalid UTF-8: %q", got)
 	}
+	if string(got) == string(want) {
+		return diffAttachments(gotAtts, wantAtts)
+	}
 	cg, err := canonical(got)
 	if err != nil {
 		return fmt.Sprintf("wrote invalid JSON: %v", err)
@@ -184,12 +187,18 @@ func diffEncoding(v any) (diff string) {
 	if cg != cw {
 		return fmt.Sprintf("wrote\n\t%.300s\njson.Marshal (placeholders put in)\n\t%.300s", got, want)
 	}
-	if len(gotAtts) != len(wantAtts) {
-		return fmt.Sprintf("%d attachments %q, want %q", len(gotAtts), gotAtts, wantAtts)
+	return diffAttachments(gotAtts, wantAtts)
+}
+
+// diffAttachments returns "" when got and want hold the same bytes, else a
+// description of the difference.
+func diffAttachments(got, want [][]byte) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d attachments %q, want %q", len(got), got, want)
 	}
-	for i := range gotAtts {
-		if !bytes.Equal(gotAtts[i], wantAtts[i]) {
-			return fmt.Sprintf("attachment %d is %q, want %q", i, gotAtts[i], wantAtts[i])
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			return fmt.Sprintf("attachment %d is %q, want %q", i, got[i], want[i])
 		}
 	}
 	return ""
