@@ -141,6 +141,7 @@ type valueGen struct {
 	reuses int                              // reuses left: each may double the size
 }
 
+// newValueGen returns a generator reading its choices from data.
 func newValueGen(data []byte) *valueGen {
 	return &valueGen{data: data, budget: 40, shared: map[reflect.Type][]reflect.Value{}, reuses: 2}
 }
@@ -373,7 +374,8 @@ func (g *valueGen) fillMap(v reflect.Value, depth int) {
 		if !k.Comparable() {
 			continue
 		}
-		if tm, ok := k.Interface().(encoding.TextMarshaler); ok && k.Type() != reflect.TypeFor[textPanicker]() {
+		tm, ok := k.Interface().(encoding.TextMarshaler)
+		if ok && k.Kind() != reflect.Interface && k.Type() != reflect.TypeFor[textPanicker]() {
 			var name []byte
 			if k.Kind() != reflect.Pointer || !k.IsNil() {
 				name, _ = tm.MarshalText()
