@@ -43,6 +43,7 @@ type encoder struct {
 	binary bool                  // []byte values become attachments (else base64 strings)
 	level  int                   // nested pointers, maps and slices
 	seen   map[cycleKey]struct{} // those nested deeper than startDetectingCyclesAfter
+	path   []cycleKey            // embedded pointers entered, innermost last
 	types  [typeCacheSize]typeInfo
 	next   int // the entry of types to replace next
 }

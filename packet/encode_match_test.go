@@ -302,6 +302,19 @@ func TestEncodePanicIsError(t *testing.T) {
 	}
 }
 
+// TestEncodeEmbeddedPointerCycle checks a cycle through an embedded
+// pointer, on which encoding/json overflows its stack (so it cannot be a
+// differential case): Encode reports it as encoding/json reports cycles.
+func TestEncodeEmbeddedPointerCycle(t *testing.T) {
+	p := &FzE3{}
+	p.X = fzEmbed2{FzE3: p}
+	_, err := JSON{}.Encode(Header{Type: Event}, "e", []any{fzEmbed2{FzE3: p}})
+	var cycle *json.UnsupportedValueError
+	if !errors.As(err, &cycle) || !strings.Contains(err.Error(), "cycle") {
+		t.Fatalf("error %v", err)
+	}
+}
+
 // errPanicker panics with its error.
 type errPanicker struct{ err error }
 

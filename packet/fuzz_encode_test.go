@@ -308,6 +308,14 @@ func (g *valueGen) fill(v reflect.Value, depth int) {
 			if !f.CanSet() { // unexported: json ignores it, or promotes its fields
 				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 			}
+			if t.Field(i).Anonymous && f.Kind() == reflect.Pointer {
+				// Never a reused pointer: encoding/json overflows its stack
+				// on a cycle through embedded pointers only.
+				p := reflect.New(f.Type().Elem())
+				g.fill(p.Elem(), depth+1)
+				f.Set(p)
+				continue
+			}
 			g.fill(f, depth+1)
 		}
 	}

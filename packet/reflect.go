@@ -263,15 +263,18 @@ func (e *encoder) appendStruct(v reflect.Value) error {
 		first = false
 		e.buf = appendString(e.buf, f.name)
 		e.buf = append(e.buf, ':')
-		var err error
-		if f.quoted {
+		n, err := e.enterPath(v, f.index)
+		switch {
+		case err != nil:
+		case f.quoted:
 			err = e.appendQuoted(fv)
-		} else {
+		default:
 			err = e.appendValue(fv)
 		}
 		if err != nil {
 			return err
 		}
+		e.leavePath(n)
 	}
 	e.buf = append(e.buf, '}')
 	return nil
@@ -342,6 +345,35 @@ func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
 		v = v.Field(i)
 	}
 	return v, true
+}
+
+// enterPath enters, for cycle detection, the embedded pointers on the path
+// index from struct v (fieldByIndex found them non-nil) and returns how
+// many. encoding/json does not count these, and overflows its stack on a
+// cycle through them; the encoder reports the cycle.
+func (e *encoder) enterPath(v reflect.Value, index []int) (int, error) {
+	n := 0
+	for _, i := range index[:len(index)-1] {
+		v = v.Field(i)
+		if v.Kind() == reflect.Pointer {
+			k := cycleKey{v.UnsafePointer(), 0, v.Type()}
+			if !e.enter(k) {
+				return n, cycleError(v)
+			}
+			e.path = append(e.path, k)
+			n++
+			v = v.Elem()
+		}
+	}
+	return n, nil
+}
+
+// leavePath leaves the last n embedded pointers enterPath entered.
+func (e *encoder) leavePath(n int) {
+	for range n {
+		e.leave(e.path[len(e.path)-1])
+		e.path = e.path[:len(e.path)-1]
+	}
 }
 
 // isEmptyValue is the omitempty test of encoding/json.
