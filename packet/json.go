@@ -52,8 +52,9 @@ func isReserved(name string) bool {
 //
 // Encode fails where json.Marshal fails, wrapping its error types
 // (*json.UnsupportedTypeError, *json.UnsupportedValueError,
-// *json.MarshalerError); a panic in a method of an argument comes back as
-// an error wrapping the panic value. The text may differ from
+// *json.MarshalerError), and also on a cycle through embedded pointers
+// (where json.Marshal overflows its stack); a panic in a method of an
+// argument comes back as an error wrapping the panic value. The text may differ from
 // json.Marshal's only byte for byte, not once parsed: '<', '>', '&',
 // U+2028 and U+2029 may be left unescaped (as JSON.stringify leaves
 // them), a json.RawMessage may keep its whitespace, and invalid UTF-8
