@@ -436,25 +436,32 @@ type structField struct {
 // structFields lists the JSON fields of struct type t in encoding/json
 // order, with embedded structs flattened and name conflicts resolved the
 // same way (the shallowest field wins, a tagged one among equals, else none).
+// Like encoding/json it groups the candidates by name, so wide structs cost
+// n log n, not n².
 func structFields(t reflect.Type) []structField {
 	var all []structField
 	collectFields(t, nil, nil, &all)
-	fields := all[:0:0]
-	for i, f := range all {
-		if dominant(all, f.name) == i {
-			fields = append(fields, f)
+	slices.SortStableFunc(all, func(a, b structField) int { return strings.Compare(a.name, b.name) })
+	fields := all[:0] // written at or before the group being read
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].name == all[i].name {
+			j++
 		}
+		if w := dominant(all[i:j]); w >= 0 {
+			fields = append(fields, all[i+w])
+		}
+		i = j
 	}
+	slices.SortFunc(fields, func(a, b structField) int { return slices.Compare(a.index, b.index) })
 	return fields
 }
 
-// dominant returns the index in all of the field that owns name, or -1.
-func dominant(all []structField, name string) int {
+// dominant returns the index in group, the candidates for one name in
+// field order, of the field that owns the name, or -1.
+func dominant(group []structField) int {
 	best, depth, count, tagged, taggedAt := -1, 0, 0, 0, -1
-	for i, f := range all {
-		if f.name != name {
-			continue
-		}
+	for i, f := range group {
 		switch d := len(f.index); {
 		case best < 0 || d < depth:
 			best, depth, count, tagged, taggedAt = i, d, 1, 0, -1
