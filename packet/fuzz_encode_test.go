@@ -143,7 +143,7 @@ type valueGen struct {
 
 // newValueGen returns a generator reading its choices from data.
 func newValueGen(data []byte) *valueGen {
-	return &valueGen{data: data, budget: 40, shared: map[reflect.Type][]reflect.Value{}, reuses: 2}
+	return &valueGen{data: data, budget: 24, shared: map[reflect.Type][]reflect.Value{}, reuses: 1}
 }
 
 // next returns the next input byte, 0 past the end.
