@@ -1,6 +1,7 @@
 // Package testutil holds the helpers that the module's test packages
-// share: a context bounded by the test, the next event of a socket, and an
-// event described for a failure message. It is for tests only.
+// share: a context bounded by the test, the next event of a socket, an
+// event described for a failure message, and a self-signed certificate for
+// TLS peers. It is for tests only.
 package testutil
 
 import (
