@@ -591,7 +591,6 @@ func TestPollingWriteRefused(t *testing.T) {
 			var he *HandshakeError
 			return errors.As(err, &he) && he.StatusCode == 413 && he.Code == -1
 		}},
-		{200, "nope", func(err error) bool { return err != nil && strings.Contains(err.Error(), "nope") }},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
@@ -608,6 +607,30 @@ func TestPollingWriteRefused(t *testing.T) {
 			s.nextPost(t)
 			c.Close() // a request failed: no close packet
 			s.noPost(t)
+		})
+	}
+}
+
+// TestPollingWriteAnyBody: like the official client, a POST answered 200 has
+// succeeded whatever its body says: python-socketio answers "OK", not "ok".
+func TestPollingWriteAnyBody(t *testing.T) {
+	for _, answer := range []string{"ok", "OK", "", "nope"} {
+		t.Run(answer, func(t *testing.T) {
+			s := newFakePolling(t)
+			s.post = func(w http.ResponseWriter, r *http.Request, body string) {
+				io.WriteString(w, answer)
+			}
+			c := dialFake(t, s, s.config(t))
+			for _, msg := range []string{"4a", "4b"} {
+				writeFrames(t, c, packet.TextFrame(packet.FrameMessage, msg[1:]))
+				if r := s.nextPost(t); r.Body != msg {
+					t.Fatalf("POST body %q, want %q", r.Body, msg)
+				}
+			}
+			c.Close() // nothing failed: the close packet goes out
+			if r := s.nextPost(t); r.Body != "1" {
+				t.Errorf("close POST body %q, want 1", r.Body)
+			}
 		})
 	}
 }
