@@ -134,8 +134,10 @@ var (
 // handshake body 96:0{"sid":...}2:40 of a socket.io 2.x server, and as the
 // open packet has no maxPayload, POST bodies are kept within 1e6 bytes, the
 // default maxHttpBufferSize of such a server. Asked for v4, DialPolling
-// recognizes a v3 handshake body (it starts with a length prefix such as
-// "96:") and returns an error matching ErrEIO3, after closing that session.
+// recognizes a v3 handshake body, text (it starts with a length prefix such
+// as "96:") or binary (application/octet-stream, \x00\x09\x06\xff0{"sid":...,
+// as v3 servers answer a client that does not send b64=1), and returns an
+// error matching ErrEIO3, after closing that session.
 func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 	if err := checkEIO(cfg.EIO); err != nil {
 		return nil, err
@@ -205,10 +207,17 @@ func checkEIO(eio int) error {
 	return fmt.Errorf("transport: unsupported Engine.IO version %d", eio)
 }
 
-// isV3Body reports whether a handshake body is in Engine.IO v3 framing: it
-// starts with a length prefix, digits and then ':', where a v4 body starts
-// with the open packet, "0{".
+// isV3Body reports whether a handshake body is in Engine.IO v3 framing,
+// where a v4 body starts with the open packet, "0{". A v3 body starts with a
+// length prefix: in text framing decimal digits and then ':'; in the binary
+// framing a v3 server uses when the client does not ask for b64=1
+// (application/octet-stream), a byte 0 (a string packet) or 1 (binary), the
+// length's decimal digits as bytes 0 to 9, then the byte 255.
 func isV3Body(body []byte) bool {
+	if len(body) > 0 && body[0] <= 1 {
+		_, ok := binaryV3First(body)
+		return ok
+	}
 	i := 0
 	for i < len(body) && body[i] >= '0' && body[i] <= '9' {
 		i++
@@ -216,16 +225,40 @@ func isV3Body(body []byte) bool {
 	return i > 0 && i < len(body) && body[i] == ':'
 }
 
+// binaryV3First returns the first packet of an Engine.IO v3 body in binary
+// framing, <0 or 1><length digits as bytes 0-9><255><packet>, and whether
+// the body starts that way (the packet may be cut short; at most 9 digits).
+func binaryV3First(body []byte) ([]byte, bool) {
+	if len(body) == 0 || body[0] > 1 {
+		return nil, false
+	}
+	n, i := 0, 1
+	for ; i < len(body) && i <= 9 && body[i] <= 9; i++ {
+		n = 10*n + int(body[i])
+	}
+	if i == 1 || i >= len(body) || body[i] != 0xff {
+		return nil, false
+	}
+	rest := body[i+1:]
+	return rest[:min(n, len(rest))], true
+}
+
 // dropV3 closes, best effort, the Engine.IO v3 session that a handshake asked
 // for v4 opened (the server may already have connected the client to a
 // namespace): it POSTs the close packet in v3 framing with the session id of
 // the handshake body. p is discarded afterwards.
 func (p *polling) dropV3(cfg Config, scheme string, body []byte) {
-	frames, err := packet.DecodePayloadV3(body)
-	if err != nil || frames[0].Type() != packet.FrameOpen {
+	var first []byte
+	if pkt, ok := binaryV3First(body); ok {
+		first = pkt
+	} else if frames, err := packet.DecodePayloadV3(body); err == nil {
+		first = frames[0].Data
+	}
+	f, err := packet.ParseFrame(first, false)
+	if err != nil || f.Type() != packet.FrameOpen {
 		return
 	}
-	open, err := packet.ParseOpen(frames[0].Payload())
+	open, err := packet.ParseOpen(f.Payload())
 	if err != nil {
 		return
 	}

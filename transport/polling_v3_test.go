@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -369,6 +370,83 @@ func TestPollingDetectsEIO3Malformed(t *testing.T) {
 				c.Close()
 			}
 			t.Fatalf("body %q: DialPolling: %v, want an error other than ErrEIO3", body, err)
+		}
+	}
+}
+
+// v3BinaryBody writes string packets as an Engine.IO v3 body in binary
+// framing: a byte 0, the length's decimal digits as bytes 0 to 9, the byte
+// 255, the packet.
+func v3BinaryBody(packets ...string) string {
+	var sb strings.Builder
+	for _, p := range packets {
+		sb.WriteByte(0)
+		for _, d := range strconv.Itoa(len(utf16.Encode([]rune(p)))) {
+			sb.WriteByte(byte(d - '0'))
+		}
+		sb.WriteByte(0xff)
+		sb.WriteString(p)
+	}
+	return sb.String()
+}
+
+// TestPollingDetectsEIO3Binary: a v3 server asked without b64=1 may answer
+// the handshake in binary framing (application/octet-stream), as some Go
+// servers do whatever EIO was asked for. That is a v3 body too: DialPolling
+// says ErrEIO3 and closes that session, and v3 (with b64=1) then works.
+func TestPollingDetectsEIO3Binary(t *testing.T) {
+	s := newFakePolling(t)
+	s.handshake = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("b64") == "1" {
+			io.WriteString(w, v3Body(v3Open, "40"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		io.WriteString(w, v3BinaryBody(v3Open, "40"))
+	}
+	cfg := s.config(t)
+	c, err := DialPolling(context.Background(), cfg)
+	if !errors.Is(err, ErrEIO3) || c != nil {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("DialPolling: %v, want ErrEIO3", err)
+	}
+	s.next(t)
+	r := s.nextPost(t)
+	if r.Body != "1:1" {
+		t.Errorf("close POST %q, want 1:1", r.Body)
+	}
+	wantV3Query(t, "close POST", r.Query, testSID)
+	s.noPost(t)
+
+	cfg.EIO = 3
+	c = dialFake(t, s, cfg)
+	wantFrame(t, readFrame(t, c), v3Open, false)
+}
+
+func TestBinaryV3First(t *testing.T) {
+	tests := []struct {
+		body string
+		pkt  string
+		ok   bool
+	}{
+		{v3BinaryBody(v3Open, "40"), v3Open, true},
+		{"\x00\x02\xff40", "40", true},
+		{"\x01\x03\xff\x04\x01\x02", "\x04\x01\x02", true},
+		{"\x00\x09\x09\xff0{", "0{", true}, // cut short: still v3 framing
+		{"\x00\xff0", "", false},           // no digits
+		{"\x00\x0a\xff0", "", false},       // not a digit byte
+		{"\x02\x01\xff0", "", false},       // not a packet kind
+		{"\x00\x01", "", false},            // no 255
+		{"\x00" + strings.Repeat("\x01", 10) + "\xff0", "", false},
+		{`0{"sid":"x"}`, "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		pkt, ok := binaryV3First([]byte(tt.body))
+		if ok != tt.ok || string(pkt) != tt.pkt {
+			t.Errorf("binaryV3First(%q) = %q, %v; want %q, %v", tt.body, pkt, ok, tt.pkt, tt.ok)
 		}
 	}
 }
