@@ -18,6 +18,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/coder/websocket"
+
+	"github.com/sio-go/sio/test/serverproc"
 )
 
 // decodeV3Payload splits an Engine.IO v3 polling body, "<length>:<packet>" repeated with no
@@ -349,24 +351,8 @@ func TestLegacyRefusesRecovery(t *testing.T) {
 func TestLegacyStopAndStdin(t *testing.T) {
 	for _, v := range []string{"2", "3"} {
 		t.Run("v"+v, func(t *testing.T) {
-			s := Start(t, WithVersion(v))
-			pid := s.cmd.Process.Pid
-			s.Stop()
-			if alive(pid) || !s.cmd.ProcessState.Success() {
-				t.Errorf("after Stop: alive %v, state %v", alive(pid), s.cmd.ProcessState)
-			}
-
-			s = Start(t, WithVersion(v))
-			s.reported = true // the exit is expected: keep Stop from reporting it
-			s.stdin.Close()
-			select {
-			case <-s.done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("server.js still running 5s after its stdin was closed")
-			}
-			if !s.cmd.ProcessState.Success() {
-				t.Errorf("server did not exit cleanly: %v", s.cmd.ProcessState)
-			}
+			serverproc.CheckStop(t, Start(t, WithVersion(v)).Process)
+			serverproc.CheckStdinEOF(t, Start(t, WithVersion(v)).Process)
 		})
 	}
 }

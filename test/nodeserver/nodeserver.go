@@ -15,25 +15,15 @@
 package nodeserver
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-)
 
-const (
-	// startTimeout bounds the wait for the "LISTENING <port>" line.
-	startTimeout = 15 * time.Second
-	// termTimeout is how long Stop waits after SIGTERM before it sends SIGKILL.
-	termTimeout = 5 * time.Second
+	"github.com/sio-go/sio/test/serverproc"
 )
 
 // Option configures Start.
@@ -71,21 +61,12 @@ func WithArgs(args ...string) Option {
 	return func(c *config) { c.args = append(c.args, args...) }
 }
 
-// Server is a running server.js process.
+// Server is a running server.js process. Its methods (those of
+// serverproc.Process: URL, Port, Stderr, Stop, ...) may be called from any
+// goroutine.
 type Server struct {
-	t       testing.TB
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	stderr  *syncBuffer
-	scheme  string
-	port    int
+	*serverproc.Process
 	version string
-
-	done    chan struct{} // closed once the process has exited and been reaped
-	waitErr error         // cmd.Wait's result, readable after done is closed
-
-	stopOnce sync.Once
-	reported bool // Start already failed the test with the stderr: Stop and Cleanup stay quiet
 }
 
 // Dir returns the directory holding the default (4.x) server.js and package.json, located
@@ -175,164 +156,21 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 	// --port 0 comes first: a --port in cfg.args overrides it (server.js keeps the last value).
 	args := append([]string{filepath.Join(dir, "server.js"), "--port", "0"}, cfg.args...)
-	cmd := exec.Command(node, args...)
-	cmd.Dir = dir
-	setProcessGroup(cmd)
-	cmd.WaitDelay = termTimeout // never hang in Wait on a pipe held open by someone else
-
-	s := &Server{
-		t:       t,
-		cmd:     cmd,
-		stderr:  &syncBuffer{},
-		scheme:  "http",
-		version: cfg.version,
-		done:    make(chan struct{}),
-	}
+	scheme := "http"
 	for _, a := range cfg.args {
 		if a == "--tls-cert" || strings.HasPrefix(a, "--tls-cert=") {
-			s.scheme = "https"
+			scheme = "https"
 		}
 	}
-	listening := &lineWatcher{prefix: "LISTENING ", found: make(chan string, 1)}
-	cmd.Stdout = listening
-	cmd.Stderr = s.stderr
-	// The pipe stays open while we run; server.js exits on EOF, so it does not outlive us.
-	if s.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatalf("nodeserver: stdin pipe: %v", err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("nodeserver: starting %s: %v", node, err)
-	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() && !s.reported {
-			t.Logf("nodeserver: server.js stderr:\n%s", s.stderr.String())
-		}
+	p := serverproc.Start(t, serverproc.Spec{
+		Name:   rel + "/server.js",
+		Path:   node,
+		Args:   args,
+		Dir:    dir,
+		Scheme: scheme,
 	})
-
-	timer := time.NewTimer(startTimeout)
-	defer timer.Stop()
-	select {
-	case line := <-listening.found:
-		port, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "LISTENING ")))
-		if err != nil || port <= 0 || port > 65535 {
-			t.Fatalf("nodeserver: bad line from server.js: %q", line)
-		}
-		s.port = port
-	case <-s.done:
-		s.reported = true
-		t.Fatalf("nodeserver: %s/server.js %v exited before listening (%v); stdout: %q; stderr:\n%s",
-			rel, cfg.args, s.waitErr, listening.String(), s.stderr.String())
-	case <-timer.C:
-		s.reported = true
-		t.Fatalf("nodeserver: %s/server.js %v did not print LISTENING within %v; stdout: %q; stderr:\n%s",
-			rel, cfg.args, startTimeout, listening.String(), s.stderr.String())
-	}
-	return s
-}
-
-// URL returns the server's base URL, "http://127.0.0.1:PORT" ("https://..." with --tls-cert).
-func (s *Server) URL() string {
-	return fmt.Sprintf("%s://127.0.0.1:%d", s.scheme, s.port)
+	return &Server{Process: p, version: cfg.version}
 }
 
 // Version returns the socket.io major version of the server: "4", "3" or "2".
 func (s *Server) Version() string { return s.version }
-
-// Port returns the port the server listens on.
-func (s *Server) Port() int { return s.port }
-
-// Stderr returns what the server has written to stderr so far.
-func (s *Server) Stderr() string { return s.stderr.String() }
-
-// Stop ends the server and waits until it has exited. It is idempotent and safe to call
-// from several goroutines. It reports an error on the test if the server had died on its own.
-func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		select {
-		case <-s.done:
-			if s.reported {
-				return
-			}
-			s.t.Errorf("nodeserver: server.js exited unexpectedly: %v; stderr:\n%s", s.waitErr, s.stderr.String())
-			return
-		default:
-		}
-		signalGroup(s.cmd, false)
-		_ = s.stdin.Close()
-		select {
-		case <-s.done:
-		case <-time.After(termTimeout):
-			s.t.Logf("nodeserver: server.js ignored SIGTERM for %v; killing it", termTimeout)
-			signalGroup(s.cmd, true)
-		}
-	})
-	<-s.done
-}
-
-// lineWatcher is server.js's stdout: it hands the first line starting with prefix to found.
-type lineWatcher struct {
-	prefix string
-	found  chan string
-
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	sent bool
-}
-
-func (w *lineWatcher) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.buf.Len() < 64<<10 {
-		w.buf.Write(p)
-	}
-	if !w.sent {
-		for _, line := range strings.SplitAfter(w.buf.String(), "\n") {
-			if strings.HasSuffix(line, "\n") && strings.HasPrefix(line, w.prefix) {
-				w.sent = true
-				w.found <- strings.TrimRight(line, "\r\n")
-				break
-			}
-		}
-	}
-	return len(p), nil
-}
-
-func (w *lineWatcher) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use, capped so a chatty server
-// (DEBUG=*) cannot eat the test's memory.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-const maxStderr = 4 << 20
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := maxStderr - b.buf.Len(); room > 0 {
-		if len(p) > room {
-			b.buf.Write(p[:room])
-			b.buf.WriteString("\n[nodeserver: stderr truncated]\n")
-		} else {
-			b.buf.Write(p)
-		}
-	}
-	return len(p), nil
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

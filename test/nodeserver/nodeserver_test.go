@@ -1,17 +1,16 @@
 package nodeserver
 
 import (
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/sio-go/sio/test/serverproc"
 )
 
 func TestMain(m *testing.M) {
@@ -77,48 +76,13 @@ func TestWebSocketOnlyRefusesPolling(t *testing.T) {
 	}
 }
 
-// alive reports whether a process (or, for a negative pid, a process group) exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 func TestStopEndsProcess(t *testing.T) {
-	s := Start(t)
-	pid := s.cmd.Process.Pid
-	if !alive(pid) {
-		t.Fatalf("server pid %d not alive after Start", pid)
-	}
-	s.Stop()
-	s.Stop() // idempotent
-	if alive(pid) {
-		t.Errorf("server pid %d still alive after Stop", pid)
-	}
-	if alive(-pid) {
-		t.Errorf("process group %d still alive after Stop", pid)
-	}
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.Port()), time.Second); err == nil {
-		c.Close()
-		t.Errorf("port %d still accepts connections after Stop", s.Port())
-	}
-	if !s.cmd.ProcessState.Success() {
-		t.Errorf("server did not exit cleanly on SIGTERM: %v", s.cmd.ProcessState)
-	}
+	serverproc.CheckStop(t, Start(t).Process)
 }
 
 // server.js must exit on its own when its stdin closes, i.e. when the test binary dies.
 func TestExitsWhenStdinCloses(t *testing.T) {
-	s := Start(t)
-	s.reported = true // the exit is expected: keep Stop from reporting it
-	s.stdin.Close()
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("server.js still running 5s after its stdin was closed")
-	}
-	if !s.cmd.ProcessState.Success() {
-		t.Errorf("server did not exit cleanly: %v", s.cmd.ProcessState)
-	}
+	serverproc.CheckStdinEOF(t, Start(t).Process)
 }
 
 func TestMissingNodeModulesMessage(t *testing.T) {
