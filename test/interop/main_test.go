@@ -11,6 +11,11 @@
 // has no connection state recovery and announces no maxPayload), a test
 // asserts what 3.x does instead; see legacy3.
 //
+// The tests named TestPython* run the client against the second peer,
+// python-socketio 5.x (test/python/server.py, started through test/python),
+// which needs Debian's python3-socketio and python3-aiohttp (bash
+// test/setup.sh); they fail, never skip, without them.
+//
 // Tests that are about the data path run over every transport (subtests
 // websocket, polling and upgrade, the client's default). The others use the
 // client's default transports; SIO_INTEROP_TRANSPORT=websocket or =polling
