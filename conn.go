@@ -26,8 +26,9 @@ const (
 )
 
 // defaultMaxPayload is the limit assumed for a server that announces none
-// (Socket.IO 2.x and 3.x): the default maxHttpBufferSize of their engine.io,
-// which applies to a polling body and a WebSocket message alike.
+// (Socket.IO 2.x and 3.x, python-socketio) when WithServerMaxPayload does
+// not state it: the default maxHttpBufferSize of their engine.io, which
+// applies to a polling body and a WebSocket message alike.
 const defaultMaxPayload = 1e6
 
 // closeGrace bounds how long closing waits for queued frames to be written
@@ -115,7 +116,9 @@ var errClientClose = fmt.Errorf("%w: connection closed by client", ErrClientDisc
 
 // startEngine starts the goroutines of a connection whose handshake is done.
 // With upgradeTo set, a fourth goroutine tries the upgrade to WebSocket.
-func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open, newHandler func(*engineConn) connHandler, upgradeTo *transport.Config, log *logger) *engineConn {
+// stated is the server's limit on a message as WithServerMaxPayload states
+// it, used when open has none (0: defaultMaxPayload).
+func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open, stated int64, newHandler func(*engineConn) connHandler, upgradeTo *transport.Config, log *logger) *engineConn {
 	// The errgroup needs no context of its own: every goroutine's exit
 	// goes through fail, which cancels ctx with the first error.
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -124,7 +127,7 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 		wtr:        tr,
 		open:       open,
 		started:    time.Now(),
-		maxPayload: cmp.Or(open.MaxPayload, defaultMaxPayload),
+		maxPayload: cmp.Or(open.MaxPayload, max(stated, 0), defaultMaxPayload),
 		log:        log,
 		ctx:        ctx,
 		cancel:     cancel,

@@ -50,7 +50,7 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, newHan
 			upgradeTo = &tc
 		}
 		cfg.log.handshake(tc.URL, t, tc.EIO, &open)
-		return startEngine(g, tr, tc.EIO, open, newHandler, upgradeTo, cfg.log), nil
+		return startEngine(g, tr, tc.EIO, open, tc.MaxPayload, newHandler, upgradeTo, cfg.log), nil
 	}
 	return nil, fmt.Errorf("sio: no transport to try")
 }

@@ -126,6 +126,7 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 			Header:     cfg.header,
 			HTTPClient: cfg.httpClient,
 			ReadLimit:  cfg.maxMessageSize,
+			MaxPayload: cfg.serverMax,
 		},
 		events:  make(chan ManagerEvent, managerEventBuffer),
 		sockets: make(map[string]*Socket),

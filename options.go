@@ -112,7 +112,8 @@ type config struct {
 	connectTimeout time.Duration
 	maxMessageSize int64
 	maxAttachments int
-	eio            int // 0: detect; 3 or 4: pinned
+	serverMax      int64 // WithServerMaxPayload; 0: defaultMaxPayload
+	eio            int   // 0: detect; 3 or 4: pinned
 	codec          packet.Codec
 	log            *logger      // WithLogger; nil is silent
 	socket         socketConfig // for the socket Dial opens
@@ -247,6 +248,19 @@ func WithConnectTimeout(d time.Duration) Option {
 // (default 32 MiB). A larger frame ends the connection with an error.
 func WithMaxMessageSize(n int64) Option {
 	return optionFunc(func(c *config) { c.maxMessageSize = n })
+}
+
+// WithServerMaxPayload states the server's limit on one message (a
+// WebSocket message, or a long-polling request body) for a server whose
+// handshake announces none: Socket.IO 2.x and 3.x (their maxHttpBufferSize),
+// python-socketio (max_http_buffer_size) and some Go servers. Without it the
+// client assumes 1e6 bytes, the default of those servers: Emit refuses a
+// larger message with ErrPayloadTooLarge, and polling splits batches to fit,
+// so that the server is never sent what would make it drop the connection.
+// A limit the server announces (Socket.IO 4.x's maxPayload) wins over the
+// stated one. Zero or less means the default.
+func WithServerMaxPayload(n int64) Option {
+	return optionFunc(func(c *config) { c.serverMax = n })
 }
 
 // WithMaxAttachments bounds the number of binary attachments of one received

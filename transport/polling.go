@@ -62,10 +62,12 @@ const (
 	// postContentType is what the official client sends with a POST (v3
 	// and v4 alike).
 	postContentType = "text/plain;charset=UTF-8"
-	// defaultV3MaxPayload bounds a POST body over Engine.IO v3, whose open
-	// packet announces no maxPayload: it is the default maxHttpBufferSize
-	// of engine.io 3.x (1e6 bytes), beyond which such a server drops the
-	// connection. A server configured lower will still do so.
+	// defaultV3MaxPayload bounds a POST body when the open packet announces
+	// no maxPayload (Engine.IO v3; v4 of socket.io 3.x and python-socketio)
+	// and Config.MaxPayload does not say: it is the default
+	// maxHttpBufferSize of engine.io 3.x and 4.x (1e6 bytes), beyond which
+	// such a server drops the connection. A server configured lower will
+	// still do so.
 	defaultV3MaxPayload = 1e6
 )
 
@@ -132,8 +134,9 @@ var (
 // With Config.EIO set to 3 it speaks Engine.IO v3 instead (EIO=3&b64=1):
 // bodies are length-prefixed (see packet.DecodePayloadV3), such as the
 // handshake body 96:0{"sid":...}2:40 of a socket.io 2.x server, and as the
-// open packet has no maxPayload, POST bodies are kept within 1e6 bytes, the
-// default maxHttpBufferSize of such a server. Asked for v4, DialPolling
+// open packet has no maxPayload, POST bodies are kept within Config.MaxPayload,
+// by default 1e6 bytes, the default maxHttpBufferSize of such a server (so
+// they are over v4 when the open packet has none). Asked for v4, DialPolling
 // recognizes a v3 handshake body, text (it starts with a length prefix such
 // as "96:") or binary (application/octet-stream, \x00\x09\x06\xff0{"sid":...,
 // as v3 servers answer a client that does not send b64=1), and returns an
@@ -157,6 +160,7 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		url:        u.String(),
 		frameLimit: cfg.ReadLimit,
 		v3:         cfg.EIO == 3,
+		maxPayload: int(min(max(cfg.MaxPayload, 0), math.MaxInt)), // until the open packet says
 		post:       make(chan struct{}, 1),
 	}
 	if p.client == nil {
@@ -278,9 +282,12 @@ func (p *polling) handshake(frames []packet.Frame) error {
 		return fmt.Errorf("transport: polling handshake: %w", err)
 	}
 	p.sid = open.SID
-	p.maxPayload = int(min(open.MaxPayload, math.MaxInt))
+	if open.MaxPayload > 0 {
+		p.maxPayload = int(min(open.MaxPayload, math.MaxInt))
+	}
 	if p.maxPayload == 0 {
-		// v3 servers, and v4 ones of socket.io 3.x, announce none.
+		// v3 servers, v4 ones of socket.io 3.x and python-socketio
+		// announce none, and Config.MaxPayload did not say.
 		p.maxPayload = defaultV3MaxPayload
 	}
 	return nil

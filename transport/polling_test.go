@@ -1130,3 +1130,48 @@ func TestPollResentFailsAtOnce(t *testing.T) {
 		t.Fatalf("ErrResent after %v", d)
 	}
 }
+
+// TestPollingStatedMaxPayload: when the open packet announces no maxPayload
+// (python-socketio, socket.io 3.x), Config.MaxPayload states the server's
+// limit; without it 1e6 bytes are assumed. An announced maxPayload wins.
+func TestPollingStatedMaxPayload(t *testing.T) {
+	noMax := `0{"sid":"SID1","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}`
+	big := packet.TextFrame(packet.FrameMessage, strings.Repeat("x", 1_500_000))
+	small := packet.TextFrame(packet.FrameMessage, strings.Repeat("y", 30))
+	for _, tt := range []struct {
+		name   string
+		open   string
+		stated int64
+		bodies []int // the sizes of the POSTs of big, small, small; nil: refused
+	}{
+		{"default", noMax, 0, nil},
+		{"stated", noMax, 2_000_000, []int{1_500_001 + 1 + 31 + 1 + 31}},
+		{"stated small", noMax, 1_500_033, []int{1_500_001 + 1 + 31, 31}},
+		{"announced wins", openBody(1_000_000), 2_000_000, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFakePolling(t)
+			s.open = tt.open
+			cfg := s.config(t)
+			cfg.MaxPayload = tt.stated
+			c := dialFake(t, s, cfg)
+			err := c.Write(context.Background(), []packet.Frame{big, small, small})
+			if tt.bodies == nil {
+				if !errors.Is(err, ErrFrameTooLarge) {
+					t.Fatalf("Write of a 1.5 MB frame: %v, want ErrFrameTooLarge", err)
+				}
+				s.noPost(t)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			for _, want := range tt.bodies {
+				if r := s.nextPost(t); len(r.Body) != want {
+					t.Errorf("POST of %d bytes, want %d", len(r.Body), want)
+				}
+			}
+			s.noPost(t)
+		})
+	}
+}

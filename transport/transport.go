@@ -70,6 +70,11 @@ type Config struct {
 	// several (binary ones in base64), and the body to the limit plus
 	// 16 MiB; zero or less means 32 MiB there.
 	ReadLimit int64
+	// MaxPayload is the server's limit on one polling request body (and
+	// one WebSocket message), used when its open packet announces none, as
+	// those of Socket.IO 2.x and 3.x and python-socketio do; zero or less
+	// means 1e6 bytes, their default. An announced maxPayload wins.
+	MaxPayload int64
 	// EIO is the Engine.IO protocol version to speak: 0 or 4 for v4
 	// (socket.io 3.x and 4.x servers), 3 for v3 (socket.io 2.x servers, or
 	// later ones started with allowEIO3). Over v3, polling requests carry
