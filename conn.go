@@ -78,8 +78,10 @@ type engineConn struct {
 	ping     chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping
 	pinged   chan struct{} // v4: a ping arrived; v3: a pong arrived
 
-	// The upgrade from polling to WebSocket hands the new transport to the
-	// writer, then to the reader, through these; see upgrade.
+	// The upgrade from polling to WebSocket holds the writer during the
+	// probe, then hands the new transport (nil when the probe failed) to
+	// the writer, then to the reader, through these; see upgrade.
+	holdWriter     chan struct{}
 	readerPaused   chan struct{}
 	switchWriter   chan transport.Conn
 	writerSwitched chan struct{}
@@ -149,6 +151,7 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 	if upgradeTo == nil {
 		c.running.Store(3)
 	} else {
+		c.holdWriter = make(chan struct{})
 		c.readerPaused = make(chan struct{})
 		c.switchWriter = make(chan transport.Conn, 1)
 		c.writerSwitched = make(chan struct{})

@@ -10,6 +10,24 @@ import (
 	"github.com/sio-go/sio/transport"
 )
 
+// holdForProbe is the writer's side of an upgrade probe. Like the official
+// client, it sends nothing over polling while the probe runs (some servers
+// refuse polling POSTs then): what is queued meanwhile, pongs included,
+// waits in the queue, in order, until the upgrade goroutine tells the
+// probe's outcome, then goes over the WebSocket (switchTo) or, when the
+// probe failed, over polling as before.
+func (c *engineConn) holdForProbe() error {
+	select {
+	case ws := <-c.switchWriter:
+		if ws == nil {
+			return nil // stay on polling
+		}
+		return c.switchTo(ws)
+	case <-c.ctx.Done():
+		return nil
+	}
+}
+
 // switchTo completes the upgrade on the writer's side: everything queued
 // before has gone out on polling; the upgrade packet goes on the WebSocket,
 // and so does everything after it.
@@ -34,10 +52,11 @@ func (c *engineConn) switchTo(ws transport.Conn) error {
 const upgradeTimeout = 10 * time.Second
 
 // upgrade is the fourth goroutine of a connection that starts on polling.
-// It probes a WebSocket to the same session (2probe, 3probe); when the probe
-// fails the connection stays on polling and the goroutine returns nil. When
-// it succeeds, polling is paused, the poll in flight returns (the server
-// answers it with a noop), the writer sends the upgrade packet on the
+// It opens a WebSocket to the same session, holds the writer (nothing goes
+// over polling from then on) and probes the WebSocket (2probe, 3probe); when
+// the probe fails the writer goes on over polling and the goroutine returns
+// nil. When it succeeds, polling is paused, the poll in flight returns (the
+// server answers it with a noop), the writer sends the upgrade packet on the
 // WebSocket and moves to it, and the reader follows: nothing queued is lost
 // or reordered.
 func (c *engineConn) upgrade(cfg *transport.Config) error {
@@ -47,6 +66,20 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 	if err != nil {
 		return nil
 	}
+	// The writer takes the hold between two writes: no POST is in flight
+	// from here until it learns the outcome.
+	select {
+	case c.holdWriter <- struct{}{}:
+	case <-ctx.Done():
+		ws.Close()
+		return nil
+	}
+	switched := false
+	defer func() {
+		if !switched {
+			c.switchWriter <- nil // buffered: the writer goes on over polling
+		}
+	}()
 	if !probe(ctx, ws) {
 		ws.Close()
 		return nil
@@ -71,6 +104,7 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 		return nil // the connection is ending anyway
 	}
 	c.switchWriter <- ws // buffered; the writer owns ws from here
+	switched = true
 	select {
 	case <-c.writerSwitched:
 		c.switchReader <- ws // buffered; the reader waits for it
@@ -86,7 +120,9 @@ func (c *engineConn) dropUpgrade() {
 	for _, ch := range []chan transport.Conn{c.switchWriter, c.switchReader} {
 		select {
 		case ws := <-ch:
-			ws.Close()
+			if ws != nil { // nil: a failed probe's outcome, not taken
+				ws.Close()
+			}
 		default:
 		}
 	}

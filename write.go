@@ -59,8 +59,8 @@ func (c *engineConn) writeLoop() error {
 				batch = append(batch, pong)
 			case <-c.ping:
 				batch = append(batch, ping)
-			case ws := <-c.switchWriter:
-				if err := c.switchTo(ws); err != nil {
+			case <-c.holdWriter:
+				if err := c.holdForProbe(); err != nil {
 					return err
 				}
 				continue
