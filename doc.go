@@ -33,7 +33,9 @@
 // # Transports and reconnection
 //
 // Like the JS client, a connection starts on HTTP long-polling and upgrades
-// to WebSocket when the server offers it (WithTransports changes that). When
+// to WebSocket when the server offers it (WithTransports changes that);
+// while the upgrade's probe runs nothing is sent over polling, and what was
+// emitted meanwhile goes out afterwards, in order. When
 // the connection is lost, the Manager reconnects with backoff and every
 // socket joins its namespace again; emits made meanwhile are queued and sent
 // in order. Manager.Events reports the attempts.
