@@ -218,3 +218,21 @@ func ExampleManager_Events() {
 	// reconnect_attempt
 	// reconnect
 }
+
+// A python-socketio server started with max_http_buffer_size=8_000_000
+// announces no limit in its handshake: stating it lets Emit send messages
+// over the 1e6 bytes assumed otherwise. (Not run: it needs such a server.)
+func ExampleWithServerMaxPayload() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := sio.Dial(ctx, "http://localhost:5000/",
+		sio.WithTransports(sio.WebSocket), // python-socketio reads large POSTs only partly
+		sio.WithServerMaxPayload(8_000_000))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Emit(ctx, "upload", make([]byte, 2<<20)); err != nil {
+		log.Fatal(err)
+	}
+}
