@@ -20,7 +20,12 @@ func (c *engineConn) readLoop() error {
 			close(c.readerPaused)
 			select {
 			case c.rtr = <-c.switchReader:
-				continue
+				// Read the WebSocket on a fresh goroutine: this one's
+				// stack grew deep in net/http's client while polling, and
+				// an idle goroutine keeps the stack it grew to.
+				c.running.Add(1)
+				c.spawn(c.readLoop)
+				return nil
 			case <-c.ctx.Done():
 				return context.Cause(c.ctx)
 			}

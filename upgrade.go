@@ -57,8 +57,9 @@ const upgradeTimeout = 10 * time.Second
 // the probe fails the writer goes on over polling and the goroutine returns
 // nil. When it succeeds, polling is paused, the poll in flight returns (the
 // server answers it with a noop), the writer sends the upgrade packet on the
-// WebSocket and moves to it, and the reader follows: nothing queued is lost
-// or reordered.
+// WebSocket and moves to it, and the reader follows (on a fresh goroutine,
+// so that the stack polling grew is freed): nothing queued is lost or
+// reordered.
 func (c *engineConn) upgrade(cfg *transport.Config) error {
 	ctx, cancel := context.WithTimeout(c.ctx, upgradeTimeout)
 	defer cancel()
