@@ -75,8 +75,12 @@ type engineConn struct {
 	out      chan outgoing
 	maxBatch int           // frames the writer takes from out per write
 	pong     chan struct{} // a ping is waiting for its pong
-	ping     chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping
-	pinged   chan struct{} // v4: a ping arrived; v3: a pong arrived
+	ping     chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping; nil over v4
+	pinged   chan struct{} // Engine.IO v3: a pong arrived; nil over v4
+	// Engine.IO v4: when the last ping arrived, as the time since started.
+	// The heartbeat reads it when its timer fires, so that a ping costs
+	// the reader one store and the heartbeat no wake-up.
+	heardAt atomic.Int64
 
 	// The upgrade from polling to WebSocket holds the writer during the
 	// probe, then hands the new transport (nil when the probe failed) to
@@ -136,8 +140,6 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 		g:          g,
 		eio:        eio,
 		pong:       make(chan struct{}, 1),
-		ping:       make(chan struct{}, 1),
-		pinged:     make(chan struct{}, 1),
 		inUse:      []transport.Conn{tr},
 		done:       make(chan struct{}),
 	}
@@ -146,6 +148,9 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 		queue, batch = pollingWriteQueueLen, pollingWriteQueueLen
 	}
 	c.out, c.maxBatch = make(chan outgoing, queue), batch
+	if eio == 3 {
+		c.ping, c.pinged = make(chan struct{}, 1), make(chan struct{}, 1)
+	}
 	c.cur.Store(&transportRef{tr})
 	c.handler = newHandler(c)
 	if upgradeTo == nil {

@@ -22,10 +22,12 @@ func (c *engineConn) heartbeat() error {
 		select {
 		case <-c.ctx.Done():
 			return nil
-		case <-c.pinged:
-			t.Reset(limit)
 		case <-t.C:
-			return fmt.Errorf("%w: no ping from the server in %v", ErrPingTimeout, limit)
+			silent := time.Since(c.started) - time.Duration(c.heardAt.Load())
+			if silent >= limit {
+				return fmt.Errorf("%w: no ping from the server in %v", ErrPingTimeout, limit)
+			}
+			t.Reset(limit - silent)
 		}
 	}
 }

@@ -13,14 +13,17 @@ import (
 // heartbeatConn is the part of an engineConn its heartbeat uses.
 func heartbeatConn(eio int, interval, timeout time.Duration) (*engineConn, context.CancelCauseFunc) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &engineConn{
-		eio:    eio,
-		open:   packet.Open{PingInterval: interval, PingTimeout: timeout},
-		ctx:    ctx,
-		cancel: cancel,
-		ping:   make(chan struct{}, 1),
-		pinged: make(chan struct{}, 1),
-	}, cancel
+	c := &engineConn{
+		eio:     eio,
+		open:    packet.Open{PingInterval: interval, PingTimeout: timeout},
+		started: time.Now(),
+		ctx:     ctx,
+		cancel:  cancel,
+	}
+	if eio == 3 { // as startEngine makes them
+		c.ping, c.pinged = make(chan struct{}, 1), make(chan struct{}, 1)
+	}
+	return c, cancel
 }
 
 // Engine.IO v4: pings every pingInterval keep the connection alive however

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/sio-go/sio/packet"
 	"github.com/sio-go/sio/transport"
@@ -62,6 +63,10 @@ func (c *engineConn) readLoop() error {
 
 // heard tells the heartbeat that the server's side of it arrived.
 func (c *engineConn) heard() {
+	if c.pinged == nil {
+		c.heardAt.Store(int64(time.Since(c.started)))
+		return
+	}
 	select {
 	case c.pinged <- struct{}{}:
 	default:
