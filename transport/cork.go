@@ -69,11 +69,10 @@ func (c *corkConn) flushLocked() error {
 // It returns hc unchanged, and a nil function, when hc's transport is not
 // an *http.Transport (it cannot be wrapped).
 func corkingClient(hc *http.Client) (*http.Client, func() *corkConn) {
-	hc, ht := clientTransport(hc)
-	if ht == nil {
-		return hc, nil
+	client, t := ownTransport(hc)
+	if t == nil {
+		return client, nil
 	}
-	t := ht.Clone()
 	dial := t.DialContext
 	if dial == nil {
 		var d net.Dialer
@@ -92,9 +91,7 @@ func corkingClient(hc *http.Client) (*http.Client, func() *corkConn) {
 		mu.Unlock()
 		return cc, nil
 	}
-	client := *hc
-	client.Transport = t
-	return &client, func() *corkConn {
+	return client, func() *corkConn {
 		mu.Lock()
 		defer mu.Unlock()
 		return last

@@ -81,7 +81,8 @@ var errClosed = fmt.Errorf("transport: polling closed: %w", net.ErrClosed)
 // Write on its writer goroutine, so the GET and the POST are independent.
 // Each side has at most one request in flight, as the server requires.
 type polling struct {
-	client     *http.Client
+	client     *http.Client // the session's own; see sessionClient
+	closeIdle  func()       // closes client's idle connections
 	header     http.Header
 	url        string // the URL of every request after the handshake (with sid)
 	sid        string
@@ -155,7 +156,6 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		return nil, fmt.Errorf("transport: unsupported URL scheme %q", u.Scheme)
 	}
 	p := &polling{
-		client:     cfg.HTTPClient,
 		header:     cfg.Header,
 		url:        u.String(),
 		frameLimit: cfg.ReadLimit,
@@ -163,9 +163,7 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		maxPayload: int(min(max(cfg.MaxPayload, 0), math.MaxInt)), // until the open packet says
 		post:       make(chan struct{}, 1),
 	}
-	if p.client == nil {
-		p.client = http.DefaultClient
-	}
+	p.client, p.closeIdle = sessionClient(cfg.HTTPClient)
 	if p.frameLimit <= 0 {
 		p.frameLimit = defaultPollLimit
 	}
@@ -187,6 +185,7 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 	}
 	if err != nil {
 		p.cancel()
+		p.closeIdle()
 		return nil, err
 	}
 	p.queue = frames
@@ -594,7 +593,8 @@ func (p *polling) postBody(ctx context.Context, frames []packet.Frame) error {
 // upgrade, which the close abandons), waiting at most one second for a POST
 // in flight and for its own. Then it aborts any request in flight, so that
 // pending and later Read and Write calls return an error matching
-// net.ErrClosed. Close is idempotent and returns nil.
+// net.ErrClosed, and closes the session's connections. Close is idempotent
+// and returns nil.
 func (p *polling) Close() error {
 	p.closeOnce.Do(func() {
 		p.closing.Store(true)
@@ -602,15 +602,18 @@ func (p *polling) Close() error {
 			p.sendClose()
 		}
 		p.cancel()
+		p.closeIdle()
 	})
 	return nil
 }
 
-// Abort aborts whatever is in flight and sends nothing.
+// Abort aborts whatever is in flight, sends nothing, and closes the
+// session's connections.
 func (p *polling) Abort() {
 	p.closeOnce.Do(func() {
 		p.closing.Store(true)
 		p.cancel()
+		p.closeIdle()
 	})
 }
 
