@@ -1,0 +1,112 @@
+package sio_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/test/testserver"
+)
+
+// clientGoroutines counts, by kind, the goroutines of this process that
+// belong to clients: those running code of package sio, and net/http's
+// client connections (an idle keep-alive connection has two). The test
+// server's goroutines run neither.
+func clientGoroutines() (map[string]int, int) {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	kinds := make(map[string]int)
+	total := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "\ntesting.") {
+			continue // the tests' own
+		}
+		kind := ""
+		for _, line := range strings.Split(g, "\n") {
+			fn := strings.TrimPrefix(line, "created by ")
+			switch {
+			case strings.HasPrefix(fn, "github.com/sio-go/sio."):
+				if kind == "" {
+					kind = fn[len("github.com/sio-go/sio."):]
+					if i := strings.LastIndexAny(kind, "( "); i > 0 && strings.HasSuffix(kind, ")") {
+						kind = kind[:i]
+					}
+				}
+			case strings.HasPrefix(fn, "net/http.(*persistConn)"), strings.HasPrefix(fn, "net/http.(*Transport)"):
+				kind = "net/http client connection"
+			}
+		}
+		if kind != "" {
+			kinds[kind]++
+			total++
+		}
+	}
+	return kinds, total
+}
+
+// An idle connected client runs exactly three goroutines, its reader,
+// writer and heartbeat, whichever way it connected: nothing is left from
+// the handshake, the polling phase or the upgrade (no keep-alive HTTP
+// connection, no upgrade or delivery goroutine), however many heartbeats
+// went by.
+func TestIdleGoroutines(t *testing.T) {
+	const clients = 10
+	for _, tc := range []struct {
+		name string
+		opt  sio.Option
+	}{
+		{"default", sio.WithTransports(sio.Polling, sio.WebSocket)},
+		{"websocket", sio.WithTransports(sio.WebSocket)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Frequent pings, a long timeout: heartbeats go by, and a
+			// loaded machine does not end the connections.
+			srv := startServer(t, testserver.WithPingInterval(20*time.Millisecond), testserver.WithPingTimeout(10*time.Second))
+			socks := make([]*sio.Socket, clients)
+			for i := range socks {
+				socks[i] = dial(t, srv.URL(), tc.opt, sio.WithoutReconnect())
+			}
+			for _, s := range socks {
+				for s.Manager().Transport() != sio.WebSocket {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			for srv.Connections() < clients || len(srv.Received()) < 10*clients {
+				time.Sleep(10 * time.Millisecond) // the pongs of several heartbeats
+			}
+			want := map[string]int{
+				"(*engineConn).readLoop":  clients,
+				"(*engineConn).writeLoop": clients,
+				"(*engineConn).heartbeat": clients,
+			}
+			// Goroutines that are ending (a closed connection's) may
+			// take a moment to go.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				kinds, total := clientGoroutines()
+				if total == 3*clients && fmt.Sprint(kinds) == fmt.Sprint(want) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d idle clients run %d goroutines, want %d: %v", clients, total, 3*clients, kinds)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			for _, s := range socks {
+				if !s.Connected() {
+					t.Fatalf("a client disconnected: %v", s.Err())
+				}
+			}
+		})
+	}
+}
