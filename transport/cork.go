@@ -14,7 +14,9 @@ const corkMax = 64 << 10
 // gathered and go to the network together when it is uncorked: a batch of
 // WebSocket messages then costs one system call instead of one each (the
 // WebSocket library flushes every message). Writes outside a batch (the
-// library's own control frames) go straight through.
+// library's own control frames) go straight through. The buffer exists only
+// while corked, sized for the batch: an idle connection holds none,
+// whatever it once sent.
 //
 // All methods may be called concurrently.
 type corkConn struct {
@@ -37,9 +39,11 @@ func (c *corkConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-func (c *corkConn) cork() {
+// cork starts gathering writes, for a batch of about size bytes.
+func (c *corkConn) cork(size int) {
 	c.mu.Lock()
 	c.corked = true
+	c.buf = make([]byte, 0, min(size, corkMax))
 	c.mu.Unlock()
 }
 
@@ -48,7 +52,9 @@ func (c *corkConn) uncork() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.corked = false
-	return c.flushLocked()
+	err := c.flushLocked()
+	c.buf = nil
+	return err
 }
 
 func (c *corkConn) flushLocked() error {
@@ -56,11 +62,7 @@ func (c *corkConn) flushLocked() error {
 		return nil
 	}
 	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > corkMax {
-		c.buf = nil
-	} else {
-		c.buf = c.buf[:0]
-	}
+	c.buf = c.buf[:0]
 	return err
 }
 

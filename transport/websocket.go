@@ -33,6 +33,9 @@ const (
 	v3BinaryMessage = byte(packet.FrameMessage)
 	// maxKeptBuffer bounds the v3 Write buffer kept between messages.
 	maxKeptBuffer = 64 << 10
+	// maxFrameHeader is the most a WebSocket frame header takes from a
+	// client: 2 bytes, 8 of extended length, 4 of mask.
+	maxFrameHeader = 14
 )
 
 // DialWebSocket opens a WebSocket to the server. With an empty sid it starts
@@ -177,7 +180,11 @@ func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 func (w *webSocket) Write(ctx context.Context, frames []packet.Frame) (err error) {
 	if len(frames) > 1 && w.cork != nil {
 		// One system call for the batch rather than one per message.
-		w.cork.cork()
+		size := 0
+		for _, f := range frames {
+			size += len(f.Data) + maxFrameHeader
+		}
+		w.cork.cork(size)
 		defer func() {
 			if uerr := w.cork.uncork(); err == nil && uerr != nil {
 				err = w.wrap(uerr)
