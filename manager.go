@@ -29,7 +29,13 @@ type Manager struct {
 	codec  packet.Codec
 	ctx    context.Context // cancelled by Close: bounds reconnection
 	cancel context.CancelFunc
-	events chan ManagerEvent
+
+	// eventsMu guards events, made by the first Events call or event (an
+	// idle Manager that never reconnects, as most of Dial's are, needs
+	// none). It is a leaf: no other lock is taken while it is held.
+	eventsMu     sync.Mutex
+	events       chan ManagerEvent
+	eventsClosed bool // Close has run: events is closed once made
 
 	// The lock order of the package, outermost first (a goroutine that
 	// holds one may take only those after it):
@@ -37,8 +43,8 @@ type Manager struct {
 	//	Manager.dialMu → sioConn.rootMu → Manager.mu → Socket.mu →
 	//	mailbox.mu, ack.Table's mutex
 	//
-	// sioConn.leftMu and engineConn.abortMu are leaves, taken with
-	// nothing else. Only dialMu is held across a wait (the dial, bounded
+	// sioConn.leftMu, engineConn.abortMu and Manager.eventsMu are leaves,
+	// taken with nothing else. Only dialMu is held across a wait (the dial, bounded
 	// by its context); no other lock is held across a wait on the wire,
 	// on a channel the program reads, or on another goroutine.
 	dialMu sync.Mutex // serialises opening the connection
@@ -64,7 +70,8 @@ type Manager struct {
 }
 
 // managerEventBuffer is the capacity of Manager.Events: small, since every
-// idle Manager pays for it and the events come seconds apart.
+// Manager that reconnects or is asked for Events pays for it, and the events
+// come seconds apart.
 const managerEventBuffer = 8
 
 // NewManager returns a Manager for the server at rawURL (http, https, ws or
@@ -128,7 +135,6 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 			ReadLimit:  cfg.maxMessageSize,
 			MaxPayload: cfg.serverMax,
 		},
-		events:  make(chan ManagerEvent, managerEventBuffer),
 		sockets: make(map[string]*Socket),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -334,7 +340,20 @@ func (m *Manager) socketFor(nsp string) *Socket {
 // Events returns the channel on which the Manager reports reconnection:
 // attempts, their failures, success, and giving up. It is buffered and
 // lossy (an event that finds it full is dropped), and closed by Close.
-func (m *Manager) Events() <-chan ManagerEvent { return m.events }
+func (m *Manager) Events() <-chan ManagerEvent { return m.eventsChan() }
+
+// eventsChan returns the Events channel, making it if need be.
+func (m *Manager) eventsChan() chan ManagerEvent {
+	m.eventsMu.Lock()
+	defer m.eventsMu.Unlock()
+	if m.events == nil {
+		m.events = make(chan ManagerEvent, managerEventBuffer)
+		if m.eventsClosed {
+			close(m.events)
+		}
+	}
+	return m.events
+}
 
 // remove forgets a socket. When the Manager belongs to Dial and this was its
 // socket, the connection closes too.
@@ -398,7 +417,12 @@ func (m *Manager) Close() error {
 		if last != nil && last != conn {
 			last.close()
 		}
-		close(m.events)
+		m.eventsMu.Lock()
+		m.eventsClosed = true
+		if m.events != nil {
+			close(m.events)
+		}
+		m.eventsMu.Unlock()
 	})
 	return nil
 }

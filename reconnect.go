@@ -237,7 +237,7 @@ func (m *Manager) closedErr(err error) error {
 func (m *Manager) notify(ev ManagerEvent) {
 	m.cfg.log.managerEvent(ev)
 	select {
-	case m.events <- ev:
+	case m.eventsChan() <- ev:
 	default:
 	}
 }
