@@ -110,3 +110,27 @@ func TestIdleGoroutines(t *testing.T) {
 		})
 	}
 }
+
+// A Manager makes its Events channel only when asked for it or when it has
+// an event; Close closes it either way, and Events after Close is closed.
+func TestManagerEventsClosed(t *testing.T) {
+	for _, asked := range []bool{true, false} {
+		m, err := sio.NewManager("http://127.0.0.1:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before <-chan sio.ManagerEvent
+		if asked {
+			before = m.Events()
+		}
+		m.Close()
+		if _, ok := <-m.Events(); ok {
+			t.Fatalf("asked before Close %v: Events after Close is open", asked)
+		}
+		if asked {
+			if _, ok := <-before; ok {
+				t.Fatal("the channel returned before Close is still open")
+			}
+		}
+	}
+}
