@@ -74,15 +74,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 				conns[i] = c
 				go func() {
 					defer func() { done <- struct{}{} }()
-					for {
-						_, msg, err := c.Read(context.Background())
-						if err != nil {
-							return
-						}
-						if string(msg) == "2" {
-							c.Write(context.Background(), websocket.MessageText, []byte("3"))
-						}
-					}
+					answerPings(c)
 				}()
 			}
 			b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
@@ -103,4 +95,18 @@ func memInUse() int64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapInuse + ms.StackInuse)
+}
+
+// answerPings is a bare connection's reader: it answers the server's pings
+// until the connection ends.
+func answerPings(c *websocket.Conn) {
+	for {
+		_, msg, err := c.Read(context.Background())
+		if err != nil {
+			return
+		}
+		if string(msg) == "2" {
+			c.Write(context.Background(), websocket.MessageText, []byte("3"))
+		}
+	}
 }

@@ -223,15 +223,7 @@ func dialRaw(ctx context.Context, url string, hc *http.Client) (heldClient, erro
 	rc := rawClient{c: c, done: make(chan struct{})}
 	go func() {
 		defer close(rc.done)
-		for {
-			_, msg, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			if string(msg) == "2" {
-				c.Write(context.Background(), websocket.MessageText, []byte("3"))
-			}
-		}
+		answerPings(c)
 	}()
 	return rc, nil
 }
