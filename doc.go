@@ -72,9 +72,10 @@
 // it):
 //
 //   - reader, writer and heartbeat of a connection, and the upgrade to
-//     WebSocket while it runs, and the handshake's read-ahead of a v4
-//     WebSocket without maxPayload: one errgroup per connection, never
-//     reused. The first to fail cancels the connection and aborts its
+//     WebSocket while it runs (at the end of which the reader hands over to
+//     a fresh reader goroutine, so that the stack polling grew is freed),
+//     and the handshake's read-ahead of a v4 WebSocket without maxPayload:
+//     one errgroup per connection, never reused. The first to fail cancels the connection and aborts its
 //     transports; the last out closes them and tells sioConn, and close
 //     waits for the group. The Manager owns its connections: Close closes
 //     the latest, the reconnection loop those it made.
@@ -91,7 +92,7 @@
 //
 // The lock order, outermost first: Manager.dialMu, sioConn.rootMu,
 // Manager.mu, Socket.mu, then mailbox.mu and the ack table's mutex;
-// sioConn.leftMu and engineConn.abortMu are leaves.
+// sioConn.leftMu, engineConn.abortMu and Manager.eventsMu are leaves.
 //
 // One emit: Emit encodes the event and, when the socket is joined, queues
 // the message on the connection's writer queue (ctx bounds only this wait),
