@@ -2,34 +2,30 @@ package transport
 
 import "net/http"
 
-// ownTransport returns a copy of hc (http.DefaultClient when nil) with a
-// clone of its *http.Transport (http.DefaultTransport when nil), which the
-// caller may change and owns: its pool of idle connections is the caller's
-// alone. It returns hc and nil when hc's Transport is another RoundTripper,
-// which cannot be cloned.
-func ownTransport(hc *http.Client) (*http.Client, *http.Transport) {
+// ownClient returns the client of one polling session or one WebSocket
+// dial: a copy of hc (http.DefaultClient when nil) with a clone t of its
+// *http.Transport (http.DefaultTransport when nil), which the caller may
+// change (corkingClient wraps its dialer) and owns, pool of idle
+// connections included; and closeIdle, which the owner calls when it ends
+// (a session closed, aborted or whose handshake failed; a dial that
+// returned). closeIdle closes the clone's idle connections, now and
+// whenever a request still in flight returns one. Nobody else uses the
+// clone's pool or would close it: without closeIdle, a session that ends
+// or upgrades to WebSocket would leave its last GET's and POST's keep-alive
+// connections there, and a refused WebSocket handshake (or a redirect) its
+// connection, each holding a file, two net/http goroutines and 8 KiB of
+// buffers, for good. A WebSocket that was opened has left the pool.
+//
+// When hc's Transport is another RoundTripper, which cannot be cloned, it
+// returns hc as it is, a nil t, and a closeIdle that does nothing: that pool
+// is the caller's.
+func ownClient(hc *http.Client) (c *http.Client, t *http.Transport, closeIdle func()) {
 	hc, ht := clientTransport(hc)
 	if ht == nil {
-		return hc, nil
+		return hc, nil, func() {}
 	}
-	t := ht.Clone()
-	c := *hc
-	c.Transport = t
-	return &c, t
-}
-
-// sessionClient returns the client of one polling session: hc with a
-// transport of the session's own (see ownTransport), and a function that
-// closes the connections the session leaves idle, now and whenever a
-// request still in flight returns one. Without it, every session that ends
-// or upgrades to WebSocket would leave its last GET's and POST's keep-alive
-// connections in hc's pool, each holding a file, two goroutines and 8 KiB
-// of buffers. With a RoundTripper that is not an *http.Transport, hc is
-// used as it is and the function does nothing.
-func sessionClient(hc *http.Client) (*http.Client, func()) {
-	c, t := ownTransport(hc)
-	if t == nil {
-		return c, func() {}
-	}
-	return c, t.CloseIdleConnections
+	t = ht.Clone()
+	own := *hc
+	own.Transport = t
+	return &own, t, t.CloseIdleConnections
 }

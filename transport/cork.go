@@ -66,14 +66,16 @@ func (c *corkConn) flushLocked() error {
 	return err
 }
 
-// corkingClient returns a client like hc whose connections are corkConns,
-// and a function that returns the corkConn of the connection it dialed.
-// It returns hc unchanged, and a nil function, when hc's transport is not
-// an *http.Transport (it cannot be wrapped).
-func corkingClient(hc *http.Client) (*http.Client, func() *corkConn) {
-	client, t := ownTransport(hc)
+// corkingClient returns the client of one WebSocket dial, like hc but
+// whose connections are corkConns, the function that closes its idle
+// connections when the dial returns (see ownClient), and a function that
+// returns the corkConn of the connection it dialed. It returns hc
+// unchanged, a closeIdle that does nothing and a nil function when hc's
+// transport is not an *http.Transport (it cannot be wrapped).
+func corkingClient(hc *http.Client) (client *http.Client, closeIdle func(), corked func() *corkConn) {
+	client, t, closeIdle := ownClient(hc)
 	if t == nil {
-		return client, nil
+		return client, closeIdle, nil
 	}
 	dial := t.DialContext
 	if dial == nil {
@@ -93,7 +95,7 @@ func corkingClient(hc *http.Client) (*http.Client, func() *corkConn) {
 		mu.Unlock()
 		return cc, nil
 	}
-	return client, func() *corkConn {
+	return client, closeIdle, func() *corkConn {
 		mu.Lock()
 		defer mu.Unlock()
 		return last

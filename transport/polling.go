@@ -81,7 +81,7 @@ var errClosed = fmt.Errorf("transport: polling closed: %w", net.ErrClosed)
 // Write on its writer goroutine, so the GET and the POST are independent.
 // Each side has at most one request in flight, as the server requires.
 type polling struct {
-	client     *http.Client // the session's own; see sessionClient
+	client     *http.Client // the session's own; see ownClient
 	closeIdle  func()       // closes client's idle connections
 	header     http.Header
 	url        string // the URL of every request after the handshake (with sid)
@@ -163,7 +163,7 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		maxPayload: int(min(max(cfg.MaxPayload, 0), math.MaxInt)), // until the open packet says
 		post:       make(chan struct{}, 1),
 	}
-	p.client, p.closeIdle = sessionClient(cfg.HTTPClient)
+	p.client, _, p.closeIdle = ownClient(cfg.HTTPClient)
 	if p.frameLimit <= 0 {
 		p.frameLimit = defaultPollLimit
 	}

@@ -65,9 +65,10 @@ type Config struct {
 	// HTTPClient makes the requests; nil means http.DefaultClient. Its
 	// Transport, TLS settings and cookie Jar apply. When its Transport is
 	// an *http.Transport, each polling session and each WebSocket dial
-	// uses a clone of it, so that the connections a session leaves idle
-	// are closed with it rather than kept in a pool shared by every
-	// client (its per-host limits then apply to each session).
+	// uses a clone of it, so that the connections a session or a dial
+	// leaves idle are closed when it ends rather than kept in a pool
+	// shared by every client (its per-host limits then apply to each
+	// session).
 	HTTPClient *http.Client
 	// ReadLimit bounds the size of one frame read from the server. Over
 	// long-polling it bounds each frame of a response body, which may hold

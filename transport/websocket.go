@@ -62,14 +62,10 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 	default:
 		return nil, fmt.Errorf("transport: unsupported URL scheme %q", u.Scheme)
 	}
-	hc, corked := corkingClient(cfg.HTTPClient)
-	if corked != nil {
-		// hc's transport is a clone made for this dial: nobody else will
-		// use or close its pool. A refused handshake (or a redirect) left
-		// its connection there, kept alive with two net/http goroutines;
-		// a WebSocket that was opened has left the pool.
-		defer hc.CloseIdleConnections()
-	}
+	hc, closeIdle, corked := corkingClient(cfg.HTTPClient)
+	// hc's transport is this dial's own: a refused handshake (or a
+	// redirect) left its connection in its pool, which nobody else uses.
+	defer closeIdle()
 	if hc.CheckRedirect == nil {
 		// coder/websocket installs a CheckRedirect of its own that
 		// follows any number of redirects when the client has none:
