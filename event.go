@@ -107,8 +107,10 @@ type Args struct {
 // Len returns the number of arguments.
 func (a Args) Len() int { return len(a.elems) }
 
-// Raw returns argument i as the server encoded it (JSON, with binary
-// attachments as {"_placeholder":true,"num":N}).
+// Raw returns argument i as the server encoded it: with the default codec,
+// JSON, with binary attachments as {"_placeholder":true,"num":N}; with
+// another codec (WithCodec), that codec's raw encoding of the argument,
+// e.g. its MessagePack bytes under msgpack.Codec, despite the type.
 func (a Args) Raw(i int) json.RawMessage { return a.elems[i] }
 
 // Decode decodes the arguments, in order, into the values dst points to,
@@ -133,8 +135,12 @@ func (a Args) Decode(dst ...any) error {
 }
 
 // String returns the arguments as a JSON array, attachments shown as their
-// placeholders.
+// placeholders. Under a codec whose format is not JSON, each argument is
+// decoded and shown as JSON ([]byte as base64).
 func (a Args) String() string {
+	if _, ok := a.codec.(packet.JSON); !ok && a.codec != nil {
+		return a.transcoded()
+	}
 	var b strings.Builder
 	b.WriteByte('[')
 	for i, e := range a.elems {
@@ -169,6 +175,21 @@ func (a Args) compact() Args {
 		}
 	}
 	return Args{elems: elems, attachments: atts, codec: a.codec}
+}
+
+// transcoded is String for a codec whose format is not JSON.
+func (a Args) transcoded() string {
+	vals := make([]any, len(a.elems))
+	for i, e := range a.elems {
+		if err := a.codec.Unmarshal(e, a.attachments, &vals[i]); err != nil {
+			vals[i] = "<" + err.Error() + ">"
+		}
+	}
+	b, err := json.Marshal(vals)
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return string(b)
 }
 
 // size is the number of payload bytes the arguments hold.

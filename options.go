@@ -270,9 +270,26 @@ func WithMaxAttachments(n int) Option {
 	return optionFunc(func(c *config) { c.maxAttachments = n })
 }
 
+// WithCodec sets the Socket.IO packet format, which must be the one the
+// server's parser speaks: nothing in the handshake tells, and a server
+// speaking another one drops the connection ("transport close"). The
+// default is packet.JSON{}, the official socket.io-parser's. For a server
+// created with parser: require("socket.io-msgpack-parser"), use
+// msgpack.Codec{} from the nested module github.com/sio-go/sio/msgpack.
+// A nil c means the default.
+func WithCodec(c packet.Codec) Option {
+	return optionFunc(func(cfg *config) {
+		if c == nil {
+			c = packet.JSON{}
+		}
+		cfg.codec = c
+	})
+}
+
 // WithAuth sets the auth payload sent when the socket joins its namespace
 // (the JS client's auth option). It is encoded as JSON and must encode as an
-// object.
+// object; a codec of another format (WithCodec) sends the same value in its
+// own.
 func WithAuth(auth any) interface {
 	Option
 	SocketOption

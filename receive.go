@@ -1,10 +1,6 @@
 package sio
 
-import (
-	"encoding/json"
-
-	"github.com/sio-go/sio/packet"
-)
+import "github.com/sio-go/sio/packet"
 
 // handle takes a packet for this socket from the connection's reader. It
 // never blocks.
@@ -54,17 +50,17 @@ func (s *Socket) trackOffset(p packet.Packet) {
 	if len(p.Args) == 0 {
 		return
 	}
-	last := p.Args[len(p.Args)-1]
-	if len(last) < 2 || last[0] != '"' {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pid == "" {
 		return
 	}
+	last := p.Args[len(p.Args)-1]
+	if _, ok := s.m.codec.(packet.JSON); ok && (len(last) < 2 || last[0] != '"') {
+		return // not a JSON string: skip the decoder's error
+	}
 	var off string
-	if json.Unmarshal(last, &off) == nil {
+	if s.m.codec.Unmarshal(last, p.Attachments, &off) == nil {
 		s.offset = off
 	}
 }

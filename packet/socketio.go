@@ -60,9 +60,13 @@ type Packet struct {
 	Name    string
 	HasName bool
 	// Args holds the elements of an Event's array after the name, or of an
-	// Ack's array, as raw JSON. Attachment placeholders are left in place.
+	// Ack's array, each raw in the Codec's own format (JSON for the JSON
+	// codec, with attachment placeholders left in place; MessagePack for a
+	// msgpack codec), to be decoded with that Codec's Unmarshal.
 	Args []json.RawMessage
-	// Data is the whole payload of a Connect or ConnectError packet.
+	// Data is the whole payload of a Connect or ConnectError packet, as
+	// JSON whatever the Codec: the client reads the sid, the pid and the
+	// error message out of it, and ConnectError.Data exposes it.
 	Data json.RawMessage
 	// Attachments are the binary attachments, in placeholder order.
 	Attachments [][]byte
@@ -77,18 +81,27 @@ type Message struct {
 
 // Codec is a Socket.IO packet format. JSON (the format of the official
 // socket.io-parser) is the default; a server using another parser (msgpack)
-// needs another Codec.
+// needs another Codec, such as github.com/sio-go/sio/msgpack's.
+//
+// A Codec whose format is not JSON keeps Packet.Args in its own format
+// (Unmarshal reads them) but gives Packet.Data as JSON, and accepts a
+// json.RawMessage argument as the JSON value it holds: the client builds
+// the CONNECT payload (auth, recovery pid and offset) as JSON and reads
+// sid, pid and error messages from JSON, whatever the format on the wire.
 type Codec interface {
 	// Encode encodes one packet. The payload depends on h.Type: Event, the
 	// array [event, args...]; Ack, the array args; Connect, args[0] alone
-	// when given; Disconnect, none. []byte values anywhere in args travel as
-	// binary attachments (and Event/Ack become BinaryEvent/BinaryAck).
+	// when given (a json.RawMessage object); Disconnect, none. []byte values
+	// anywhere in args travel as binary: as attachments in JSON (and
+	// Event/Ack become BinaryEvent/BinaryAck), inline where the format has
+	// a binary type.
 	Encode(h Header, event string, args []any) (Message, error)
 	// NewDecoder returns a decoder for one connection that accepts at most
 	// maxAttachments attachments per packet.
 	NewDecoder(maxAttachments int) Decoder
-	// Unmarshal decodes one raw element of a decoded packet into dst,
-	// resolving attachment placeholders against attachments.
+	// Unmarshal decodes one element of a decoded packet's Args into dst,
+	// resolving attachment placeholders (if the format has them) against
+	// attachments.
 	Unmarshal(raw json.RawMessage, attachments [][]byte, dst any) error
 }
 
