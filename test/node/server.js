@@ -16,6 +16,11 @@
 //   --recovery                  enable connectionStateRecovery
 //   --tls-cert FILE --tls-key FILE   serve https/wss instead of http/ws
 //   --allow-eio3                accept Engine.IO v3 clients (EIO=3)
+//   --parser NAME               "json" (default, socket.io-parser) or "msgpack"
+//                               (socket.io-msgpack-parser)
+//   --per-message-deflate N     turn WebSocket permessage-deflate on, compressing
+//                               messages of N bytes or more (ws's default is 1024);
+//                               off by default, as in socket.io
 "use strict";
 
 const fs = require("fs");
@@ -36,6 +41,8 @@ const flags = {
   "tls-cert": "",
   "tls-key": "",
   "allow-eio3": false,
+  parser: "json",
+  "per-message-deflate": "",
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -72,7 +79,13 @@ if (flags["tls-cert"] || flags["tls-key"]) {
   httpServer = http.createServer();
 }
 
+let parser;
+if (flags.parser === "msgpack") parser = require("socket.io-msgpack-parser");
+else if (flags.parser !== "json") fail(`--parser: unknown parser ${JSON.stringify(flags.parser)}`);
+
 const io = new Server(httpServer, {
+  parser,
+  perMessageDeflate: flags["per-message-deflate"] === "" ? false : { threshold: num("per-message-deflate") },
   transports: flags.transports.split(",").map((s) => s.trim()).filter(Boolean),
   pingInterval: num("ping-interval"),
   pingTimeout: num("ping-timeout"),
