@@ -90,6 +90,9 @@ type Proxy struct {
 	// writes counts the Write calls made on destination connections, so
 	// that the package's tests can see segmentation happen.
 	writes atomic.Int64
+	// forwarded counts the bytes written to each direction's destination
+	// (by Direction.index), for Bytes.
+	forwarded [2]atomic.Int64
 }
 
 // mode is what the proxy does to the bytes it forwards.
@@ -208,6 +211,10 @@ func (p *Proxy) Stall(dir Direction, on bool) {
 	i := dir.index()
 	p.change(func(m *mode) { m.stall[i] = on })
 }
+
+// Bytes returns the number of bytes forwarded in direction dir so far,
+// over every connection: what the wire carried, framing included.
+func (p *Proxy) Bytes(dir Direction) int64 { return p.forwarded[dir.index()].Load() }
 
 // Conns returns the number of live connections: accepted, connected to
 // the target, and not yet closed on both sides or cut.
@@ -372,7 +379,7 @@ func (p *Proxy) forward(pc *pair, dir Direction, src, dst *net.TCPConn) {
 		if !hold {
 			now := time.Now()
 			for len(held) > 0 && !held[0].due.After(now) {
-				if err := p.write(dst, held[0].data, m.segment); err != nil {
+				if err := p.write(dst, i, held[0].data, m.segment); err != nil {
 					broken(src, dst)
 					return
 				}
@@ -418,7 +425,7 @@ func (p *Proxy) forward(pc *pair, dir Direction, src, dst *net.TCPConn) {
 				}
 				last = due
 				if len(held) == 0 && !m.stall[i] && !due.After(now) {
-					if err := p.write(dst, buf[:n], m.segment); err != nil {
+					if err := p.write(dst, i, buf[:n], m.segment); err != nil {
 						broken(src, dst)
 						return
 					}
@@ -459,8 +466,10 @@ func (pc *pair) wait(i int, next time.Time) bool {
 	return true
 }
 
-// write writes b to dst, one byte per call when segment.
-func (p *Proxy) write(dst *net.TCPConn, b []byte, segment bool) error {
+// write writes b to dst, one byte per call when segment, and counts the
+// bytes written in direction i.
+func (p *Proxy) write(dst *net.TCPConn, i int, b []byte, segment bool) error {
+	p.forwarded[i].Add(int64(len(b)))
 	if !segment {
 		p.writes.Add(1)
 		_, err := dst.Write(b)
