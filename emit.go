@@ -21,6 +21,8 @@ type ackEmit struct {
 	tries  int         // times sent
 	id     uint64      // ack id of the latest send
 	timer  *time.Timer // ack timeout of the latest send
+
+	uncompressed bool // Socket.Uncompressed
 }
 
 // reserved are the event names the protocol keeps for itself.
@@ -49,6 +51,17 @@ func checkEventName(event string) error {
 // when the offline queue is full, and with ErrPayloadTooLarge when the
 // message exceeds the server's maxPayload.
 func (s *Socket) Emit(ctx context.Context, event string, args ...any) error {
+	return s.emit(ctx, event, args, emitFlags{})
+}
+
+// emitFlags are the per-emit choices of Emitter (and EmitVolatile's).
+type emitFlags struct {
+	volatile     bool
+	uncompressed bool
+}
+
+// emit sends an event that asks for no acknowledgement.
+func (s *Socket) emit(ctx context.Context, event string, args []any, f emitFlags) error {
 	if err := checkEventName(event); err != nil {
 		return err
 	}
@@ -56,21 +69,15 @@ func (s *Socket) Emit(ctx context.Context, event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.send(ctx, msg, false)
+	msg.Head.Uncompressed = f.uncompressed
+	return s.send(ctx, msg, f.volatile)
 }
 
 // EmitVolatile sends an event like Emit when the socket can send it at once,
 // and drops it otherwise (while disconnected, or when the send queue is
 // full), returning ErrDropped: for data that is worthless when late.
 func (s *Socket) EmitVolatile(ctx context.Context, event string, args ...any) error {
-	if err := checkEventName(event); err != nil {
-		return err
-	}
-	msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp}, event, args)
-	if err != nil {
-		return err
-	}
-	return s.send(ctx, msg, true)
+	return s.emit(ctx, event, args, emitFlags{volatile: true})
 }
 
 // EmitWithAck sends an event with args and asks the server to acknowledge
@@ -84,6 +91,11 @@ func (s *Socket) EmitVolatile(ctx context.Context, event string, args ...any) er
 // acknowledgement times out or the connection is lost, at most n more times
 // and in the order the events were first emitted.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*ack.Future[Args], error) {
+	return s.emitWithAck(ctx, event, args, emitFlags{})
+}
+
+// emitWithAck sends an event that asks for an acknowledgement.
+func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, fl emitFlags) (*ack.Future[Args], error) {
 	if err := checkEventName(event); err != nil {
 		return nil, err
 	}
@@ -97,6 +109,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*a
 			id, f := s.acks.Register()
 			msg, err := s.encode(packet.Header{Type: packet.Event, Namespace: s.nsp, ID: id, HasID: true}, event, args)
 			if err == nil {
+				msg.Head.Uncompressed = fl.uncompressed
 				err = conn.send(ctx, msg, g, false)
 			}
 			if err == nil || !s.lostConn(conn, err) {
@@ -109,7 +122,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*a
 			s.acks.Detach(id) // the connection was lost meanwhile: queue it
 		}
 	}
-	ae := &ackEmit{event: event, args: args, future: ack.NewFuture[Args]()}
+	ae := &ackEmit{event: event, args: args, uncompressed: fl.uncompressed, future: ack.NewFuture[Args]()}
 	if err := s.sendAckEmit(ctx, ae); err != nil {
 		return nil, err
 	}
@@ -258,6 +271,7 @@ func (s *Socket) transmit(ctx context.Context, conn *sioConn, g *gate, ae *ackEm
 		s.acks.Fail(id, err)
 		return err
 	}
+	msg.Head.Uncompressed = ae.uncompressed
 	if err := conn.send(ctx, msg, g, false); err != nil {
 		return s.unsent(conn, ae, id, err)
 	}

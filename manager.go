@@ -134,6 +134,8 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 			HTTPClient: cfg.httpClient,
 			ReadLimit:  cfg.maxMessageSize,
 			MaxPayload: cfg.serverMax,
+
+			CompressThreshold: cfg.compressThreshold,
 		},
 		sockets: make(map[string]*Socket),
 	}

@@ -117,6 +117,10 @@ type config struct {
 	codec          packet.Codec
 	log            *logger      // WithLogger; nil is silent
 	socket         socketConfig // for the socket Dial opens
+
+	// compressThreshold: WebSocket messages this large are compressed;
+	// 0: compression off (WithCompression)
+	compressThreshold int
 }
 
 // socketConfig is what the SocketOptions of one socket set.

@@ -113,7 +113,7 @@ func appendItem(batch []packet.Frame, sent []*gate, item outgoing) ([]packet.Fra
 	}
 	batch = append(batch, item.msg.Head)
 	for _, a := range item.msg.Attachments {
-		batch = append(batch, packet.Frame{Data: a, Binary: true})
+		batch = append(batch, packet.Frame{Data: a, Binary: true, Uncompressed: item.msg.Head.Uncompressed})
 	}
 	return batch, sent
 }

@@ -44,6 +44,10 @@ func (t FrameType) String() string {
 type Frame struct {
 	Data   []byte
 	Binary bool
+	// Uncompressed asks a transport that compresses messages (WebSocket
+	// with per-message deflate) to send this one as it is, like the
+	// official client's compress: false. It means nothing on receipt.
+	Uncompressed bool
 }
 
 // TextFrame returns a text frame of type t carrying payload: its Data is the

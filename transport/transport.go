@@ -86,6 +86,12 @@ type Config struct {
 	// b64=1 and use length-prefixed bodies, and a binary WebSocket message
 	// starts with the byte 4. Other values make the Dial functions fail.
 	EIO int
+	// CompressThreshold, when positive, asks for per-message deflate over
+	// WebSocket (permessage-deflate, used when the server accepts it): a
+	// message of at least that many bytes is sent compressed, unless its
+	// frame is marked Uncompressed. Zero turns compression off. Polling
+	// does not use it: net/http already asks for gzip responses.
+	CompressThreshold int
 }
 
 // endpoint returns the URL of one Engine.IO request: the configured URL with

@@ -25,6 +25,8 @@ type webSocket struct {
 	cork *corkConn // the TCP connection, for batching writes; nil if unknown
 
 	buf []byte // Write's buffer for a v3 binary message, reused when small
+
+	threshold int // messages this large are compressed; 0: compression off
 }
 
 const (
@@ -75,10 +77,15 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 		c.CheckRedirect = maxRedirects
 		hc = &c
 	}
-	c, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
-		HTTPClient: hc,
-		HTTPHeader: cfg.Header,
-	})
+	opts := &websocket.DialOptions{HTTPClient: hc, HTTPHeader: cfg.Header}
+	if cfg.CompressThreshold > 0 {
+		// Without context takeover: the flate writers then go back to
+		// coder/websocket's pool after each message, where context
+		// takeover would keep one (hundreds of KiB) per connection.
+		opts.CompressionMode = websocket.CompressionNoContextTakeover
+		opts.CompressionThreshold = cfg.CompressThreshold
+	}
+	c, resp, err := websocket.Dial(ctx, u.String(), opts)
 	if err != nil {
 		if herr := refusal(NameWebSocket, resp); herr != nil {
 			return nil, herr
@@ -90,7 +97,7 @@ func DialWebSocket(ctx context.Context, cfg Config, sid string) (Conn, error) {
 	if cfg.ReadLimit > 0 {
 		c.SetReadLimit(cfg.ReadLimit)
 	}
-	w := &webSocket{c: c, v3: cfg.EIO == 3}
+	w := &webSocket{c: c, v3: cfg.EIO == 3, threshold: cfg.CompressThreshold}
 	if corked != nil {
 		w.cork = corked()
 	}
@@ -198,7 +205,12 @@ func (w *webSocket) Write(ctx context.Context, frames []packet.Frame) (err error
 				data = w.buf
 			}
 		}
-		err := w.c.Write(ctx, typ, data)
+		var err error
+		if f.Uncompressed && w.threshold > 0 && len(data) >= w.threshold {
+			err = w.writeUncompressed(ctx, typ, data)
+		} else {
+			err = w.c.Write(ctx, typ, data)
+		}
 		if cap(w.buf) > maxKeptBuffer {
 			w.buf = nil
 		}
@@ -207,6 +219,28 @@ func (w *webSocket) Write(ctx context.Context, frames []packet.Frame) (err error
 		}
 	}
 	return nil
+}
+
+// writeUncompressed sends a message over the compression threshold without
+// compressing it. coder/websocket has no per-message switch: its Write
+// compresses every message over the threshold, and its Writer decides on
+// the first Write of a message. So the first fragment is kept under the
+// threshold and the message goes out as three frames (the part under the
+// threshold, the rest, an empty final one), uncompressed: a few bytes of
+// framing more. TestCompression (test/interop) guards this.
+func (w *webSocket) writeUncompressed(ctx context.Context, typ websocket.MessageType, data []byte) error {
+	mw, err := w.c.Writer(ctx, typ)
+	if err != nil {
+		return err
+	}
+	head := w.threshold - 1
+	if _, err := mw.Write(data[:head]); err != nil {
+		return err
+	}
+	if _, err := mw.Write(data[head:]); err != nil {
+		return err
+	}
+	return mw.Close()
 }
 
 // Close closes the WebSocket with a normal closure. It does not wait for the
