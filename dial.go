@@ -25,6 +25,7 @@ import (
 // newHandler makes the handler of the connection, before its goroutines
 // start.
 func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, newHandler func(*engineConn) connHandler) (*engineConn, error) {
+	var errs []error // with tryAllTransports: every transport's failure
 	for i, t := range cfg.transports {
 		tc := *tcfg
 		tc.EIO = cfg.eio
@@ -41,6 +42,13 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, newHan
 		var he *HandshakeError
 		if errors.As(err, &he) && he.Code == transport.CodeTransportUnknown && i+1 < len(cfg.transports) {
 			continue // the server does not offer this one: try the next
+		}
+		if err != nil && cfg.tryAllTransports && ctx.Err() == nil {
+			errs = append(errs, fmt.Errorf("%v: %w", t, err))
+			if i+1 < len(cfg.transports) {
+				continue
+			}
+			return nil, errors.Join(errs...)
 		}
 		if err != nil {
 			return nil, err

@@ -121,6 +121,7 @@ type config struct {
 	// compressThreshold: WebSocket messages this large are compressed;
 	// 0: compression off (WithCompression)
 	compressThreshold int
+	tryAllTransports  bool // WithTryAllTransports
 }
 
 // socketConfig is what the SocketOptions of one socket set.
@@ -207,9 +208,20 @@ func WithHTTPClient(hc *http.Client) Option {
 // WebSocket when the server offers it. WebSocket alone connects with a
 // WebSocket handshake directly; Polling alone never upgrades. When the
 // server refuses the first transport ("Transport unknown"), the next one is
-// tried.
+// tried (on any failure with WithTryAllTransports).
 func WithTransports(ts ...Transport) Option {
 	return optionFunc(func(c *config) { c.transports = append([]Transport(nil), ts...) })
+}
+
+// WithTryAllTransports makes a connection attempt try the next transport of
+// WithTransports when one fails for any reason (a proxy that refuses
+// WebSocket, an HTTP error, a network error), not only when the server
+// does not offer it: the official client's tryAllTransports. When every
+// transport fails, the error joins their errors (errors.Is and errors.As
+// see each). It is off by default, as in the official client, since
+// trying the next transport delays reporting a server that is down.
+func WithTryAllTransports() Option {
+	return optionFunc(func(c *config) { c.tryAllTransports = true })
 }
 
 // WithReconnect sets the reconnection policy. The default is the official

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +88,44 @@ func TestPath(t *testing.T) {
 			t.Errorf("Dial with a wrong path took until the deadline: %v", err)
 		}
 	})
+}
+
+// WithTryAllTransports: a proxy in front of the server answers every
+// long-polling request with 502 and passes WebSocket through. By default
+// the client reports the 502; with WithTryAllTransports it goes on to
+// WebSocket and connects.
+func TestTryAllTransports(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	target, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("transport") == "polling" {
+			http.Error(w, "no polling here", http.StatusBadGateway)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	ctx := testutil.Context(t, testTimeout)
+
+	_, err = sio.Dial(ctx, front.URL, sio.WithoutReconnect())
+	var he *sio.HandshakeError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway {
+		t.Fatalf("without WithTryAllTransports: %v, want the 502", err)
+	}
+
+	s := dial(t, ctx, front.URL+"/admin", sio.WithTryAllTransports())
+	if inf := info(t, ctx, s); inf.Transport != "websocket" || s.Manager().Transport() != sio.WebSocket {
+		t.Errorf("transport %q (%v), want websocket", inf.Transport, s.Manager().Transport())
+	}
+
+	// Every transport failing: both errors, joined.
+	_, err = sio.Dial(ctx, front.URL, sio.WithoutReconnect(), sio.WithTryAllTransports(), sio.WithTransports(sio.Polling, sio.Polling))
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || strings.Count(err.Error(), "502") != 2 {
+		t.Fatalf("every transport failing: %v, want both 502s", err)
+	}
 }
