@@ -25,7 +25,7 @@ import (
 // newHandler makes the handler of the connection, before its goroutines
 // start.
 func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, newHandler func(*engineConn) connHandler) (*engineConn, error) {
-	var errs []error // with tryAllTransports: every transport's failure
+	var errs []error // the failures of the transports tried before
 	for i, t := range cfg.transports {
 		tc := *tcfg
 		tc.EIO = cfg.eio
@@ -33,22 +33,22 @@ func dialEngine(ctx context.Context, cfg *config, tcfg *transport.Config, newHan
 			tc.EIO = 4
 		}
 		g := new(errgroup.Group)
-		tr, open, err := handshake(ctx, t, &tc, cfg.eio == 0, g)
+		tr, open, err := handshake(ctx, t, &tc, cfg.webTransport, cfg.eio == 0, g)
 		if err != nil && cfg.eio == 0 && speaksV3(err) {
 			tc.EIO = 3
 			g = new(errgroup.Group)
-			tr, open, err = handshake(ctx, t, &tc, false, g)
+			tr, open, err = handshake(ctx, t, &tc, cfg.webTransport, false, g)
 		}
 		var he *HandshakeError
 		if errors.As(err, &he) && he.Code == transport.CodeTransportUnknown && i+1 < len(cfg.transports) {
 			continue // the server does not offer this one: try the next
 		}
-		if err != nil && cfg.tryAllTransports && ctx.Err() == nil {
+		if err != nil && (cfg.tryAllTransports || t == WebTransport) && ctx.Err() == nil && i+1 < len(cfg.transports) {
 			errs = append(errs, fmt.Errorf("%v: %w", t, err))
-			if i+1 < len(cfg.transports) {
-				continue
-			}
-			return nil, errors.Join(errs...)
+			continue // see WithTryAllTransports, WithWebTransportDialer
+		}
+		if err != nil && len(errs) > 0 {
+			return nil, errors.Join(append(errs, fmt.Errorf("%v: %w", t, err))...)
 		}
 		if err != nil {
 			return nil, err
@@ -84,12 +84,14 @@ const v3Peek = 250 * time.Millisecond
 // With peek, a WebSocket open packet without maxPayload is checked for a v3
 // server (see peekV3), whose read-ahead runs in g: the errgroup of the
 // connection to be.
-func handshake(ctx context.Context, t Transport, tc *transport.Config, peek bool, g *errgroup.Group) (transport.Conn, packet.Open, error) {
+func handshake(ctx context.Context, t Transport, tc *transport.Config, wt transport.Dialer, peek bool, g *errgroup.Group) (transport.Conn, packet.Open, error) {
 	var tr transport.Conn
 	var err error
 	switch t {
 	case Polling:
 		tr, err = transport.DialPolling(ctx, *tc) // tells a v3 body itself
+	case WebTransport:
+		tr, err = wt.Dial(ctx, *tc)
 	default:
 		tr, err = transport.DialWebSocket(ctx, *tc, "")
 	}

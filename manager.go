@@ -89,9 +89,15 @@ func newManager(rawURL string, opts []Option) (*Manager, string, error) {
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	if cfg.webTransport != nil && !slices.Contains(cfg.transports, WebTransport) {
+		cfg.transports = append([]Transport{WebTransport}, cfg.transports...)
+	}
 	for _, t := range cfg.transports {
-		if t != WebSocket && t != Polling {
+		if t != WebSocket && t != Polling && t != WebTransport {
 			return nil, "", fmt.Errorf("sio: WithTransports: unknown transport %v", t)
+		}
+		if t == WebTransport && cfg.webTransport == nil {
+			return nil, "", fmt.Errorf("sio: WithTransports: WebTransport needs webtransport.Enable (github.com/sio-go/sio/webtransport)")
 		}
 	}
 	if len(cfg.transports) == 0 {
@@ -323,8 +329,11 @@ func (m *Manager) Transport() Transport {
 	if c == nil || c.ended() {
 		return 0
 	}
-	if c.onWebSocket() {
+	switch c.transportName() {
+	case transport.NameWebSocket:
 		return WebSocket
+	case transport.NameWebTransport:
+		return WebTransport
 	}
 	return Polling
 }

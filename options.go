@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio/packet"
+	"github.com/sio-go/sio/transport"
 )
 
 // Option configures Dial and NewManager.
@@ -21,13 +22,18 @@ type SocketOption interface {
 	applySocket(*socketConfig)
 }
 
-// Transport names a way to carry Engine.IO: HTTP long-polling or WebSocket.
+// Transport names a way to carry Engine.IO: HTTP long-polling, WebSocket,
+// or WebTransport (HTTP/3, with the nested module
+// github.com/sio-go/sio/webtransport).
 type Transport int
 
 // The transports, for WithTransports.
 const (
 	Polling Transport = iota + 1
 	WebSocket
+	// WebTransport needs webtransport.Enable from the nested module
+	// github.com/sio-go/sio/webtransport, which supplies its Dialer.
+	WebTransport
 )
 
 func (t Transport) String() string {
@@ -36,6 +42,8 @@ func (t Transport) String() string {
 		return "polling"
 	case WebSocket:
 		return "websocket"
+	case WebTransport:
+		return "webtransport"
 	}
 	return "Transport(?)"
 }
@@ -121,7 +129,8 @@ type config struct {
 	// compressThreshold: WebSocket messages this large are compressed;
 	// 0: compression off (WithCompression)
 	compressThreshold int
-	tryAllTransports  bool // WithTryAllTransports
+	tryAllTransports  bool             // WithTryAllTransports
+	webTransport      transport.Dialer // WithWebTransportDialer
 }
 
 // socketConfig is what the SocketOptions of one socket set.
@@ -222,6 +231,18 @@ func WithTransports(ts ...Transport) Option {
 // trying the next transport delays reporting a server that is down.
 func WithTryAllTransports() Option {
 	return optionFunc(func(c *config) { c.tryAllTransports = true })
+}
+
+// WithWebTransportDialer makes WebTransport usable, opened by d. It is the
+// seam of the nested module github.com/sio-go/sio/webtransport, whose
+// Enable option a program uses instead. Unless WithTransports lists
+// WebTransport, it is tried first, before the transports listed, as the
+// official client does with transports: ["webtransport", ...]. A failed
+// WebTransport attempt always goes on to the next transport (a network
+// that drops UDP is common), with or without WithTryAllTransports.
+// There is no upgrade from polling to WebTransport.
+func WithWebTransportDialer(d transport.Dialer) Option {
+	return optionFunc(func(c *config) { c.webTransport = d })
 }
 
 // WithReconnect sets the reconnection policy. The default is the official

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sio-go/sio/packet"
-	"github.com/sio-go/sio/transport"
 )
 
 // sioConn is the Socket.IO side of one Engine.IO connection: it decodes the
@@ -191,10 +190,9 @@ func (c *sioConn) eio() int { return c.eng.eio }
 // sid returns the Engine.IO session id.
 func (c *sioConn) sid() string { return c.eng.open.SID }
 
-// onWebSocket reports whether the connection is on WebSocket now.
-func (c *sioConn) onWebSocket() bool {
-	return c.eng.cur.Load().Name() == transport.NameWebSocket
-}
+// transportName returns the wire name of the transport the connection is
+// on now.
+func (c *sioConn) transportName() string { return c.eng.cur.Load().Name() }
 
 // ended reports whether the connection has ended.
 func (c *sioConn) ended() bool { return c.eng.ended() }

@@ -19,8 +19,9 @@ import (
 
 // Names of the transports on the wire (the transport query parameter).
 const (
-	NamePolling   = "polling"
-	NameWebSocket = "websocket"
+	NamePolling      = "polling"
+	NameWebSocket    = "websocket"
+	NameWebTransport = "webtransport"
 )
 
 // Conn is one transport connection carrying Engine.IO frames.
@@ -50,6 +51,19 @@ type Conn interface {
 	// FrameSize returns the bytes f takes on this transport, to check it
 	// against the server's maxPayload before sending.
 	FrameSize(f packet.Frame) int
+}
+
+// Dialer opens a transport this package does not carry itself, for a new
+// Engine.IO session: WebTransport, from the nested module
+// github.com/sio-go/sio/webtransport, which keeps its QUIC dependencies out
+// of the core module. The Conn it returns has sent what its transport sends
+// to open a session; its first Read returns the server's open packet. A
+// Dialer is used by several goroutines at once.
+type Dialer interface {
+	// Name returns the transport's wire name, such as "webtransport".
+	Name() string
+	// Dial opens the transport to the server cfg describes.
+	Dial(ctx context.Context, cfg Config) (Conn, error)
 }
 
 // Config says how to reach an Engine.IO server. It is shared by every
@@ -99,6 +113,11 @@ type Config struct {
 // a polling request also carries b64=1, so that the server sends binary
 // packets as base64 in a text body; a WebSocket request must not (the server
 // would then send binary messages as base64 text).
+// Endpoint returns the URL of the request that opens transport (its wire
+// name) for a new session (sid "") or joins session sid: the configured URL
+// with EIO, transport and sid set, for a Dialer.
+func (c *Config) Endpoint(transport, sid string) *url.URL { return c.endpoint(transport, sid) }
+
 func (c *Config) endpoint(transport, sid string) *url.URL {
 	u := *c.URL
 	q := u.Query()
