@@ -320,8 +320,8 @@ func (m *Manager) EngineIO() int {
 }
 
 // Transport returns the transport the Manager's current connection uses:
-// Polling, or WebSocket once an upgrade has completed; 0 when it has no
-// connection.
+// Polling, or WebSocket once an upgrade has completed, or WebTransport; 0
+// when it has no connection.
 func (m *Manager) Transport() Transport {
 	m.mu.Lock()
 	c := m.conn
