@@ -11,6 +11,7 @@ import (
 	"github.com/sio-go/sio/packet"
 	"github.com/sio-go/sio/test/faultproxy"
 	"github.com/sio-go/sio/test/nodeserver"
+	"github.com/sio-go/sio/test/siotest"
 )
 
 // benchPayloads are what one event carries: a 100-byte string, and a
@@ -69,7 +70,7 @@ func BenchmarkCodecStream(b *testing.B) {
 				<-s.Events() // EventConnect
 				up0, down0 := px.Bytes(faultproxy.ToServer), px.Bytes(faultproxy.ToClient)
 				b.ResetTimer()
-				cpu0 := cpuTime()
+				cpu0 := siotest.CPUTime()
 				start := time.Now()
 				errc := make(chan error, 1)
 				go func() {
@@ -96,7 +97,7 @@ func BenchmarkCodecStream(b *testing.B) {
 					b.Fatal(err)
 				}
 				elapsed := time.Since(start)
-				cpu := cpuTime() - cpu0
+				cpu := siotest.CPUTime() - cpu0
 				b.StopTimer()
 				wire := px.Bytes(faultproxy.ToServer) - up0 + px.Bytes(faultproxy.ToClient) - down0
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")

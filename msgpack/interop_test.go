@@ -12,6 +12,7 @@ import (
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/msgpack"
 	"github.com/sio-go/sio/test/nodeserver"
+	"github.com/sio-go/sio/test/siotest"
 )
 
 // These tests run the client with msgpack.Codec against the reference
@@ -19,13 +20,6 @@ import (
 // --parser msgpack, over every transport.
 
 const testTimeout = 20 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // transportCase is one way for the client to carry Engine.IO.
 type transportCase struct {
@@ -51,59 +45,15 @@ func forTransports(t *testing.T, f func(t *testing.T, tc transportCase)) {
 	}
 }
 
-func startServer(t *testing.T, args ...string) *nodeserver.Server {
-	t.Helper()
-	return nodeserver.Start(t, nodeserver.WithArgs(append([]string{"--parser", "msgpack"}, args...)...))
-}
-
 // dial opens a msgpack socket (closed with the test) and expects EventConnect.
 func dial(t *testing.T, ctx context.Context, url string, opts ...sio.Option) *sio.Socket {
 	t.Helper()
-	s, err := sio.Dial(ctx, url, append([]sio.Option{sio.WithCodec(msgpack.Codec{})}, opts...)...)
-	if err != nil {
-		t.Fatalf("Dial(%q): %v", url, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if ev := nextEvent(t, ctx, s); ev.Type != sio.EventConnect {
-		t.Fatalf("first event %v (%v), want EventConnect", ev.Type, ev.Err)
-	}
-	return s
+	return siotest.Dial(t, ctx, url, append([]sio.Option{sio.WithCodec(msgpack.Codec{})}, opts...)...)
 }
 
-func nextEvent(t *testing.T, ctx context.Context, s *sio.Socket) sio.Event {
+func startServer(t *testing.T, args ...string) *nodeserver.Server {
 	t.Helper()
-	select {
-	case ev, ok := <-s.Events():
-		if !ok {
-			t.Fatalf("Events closed (socket err: %v)", s.Err())
-		}
-		return ev
-	case <-ctx.Done():
-		t.Fatalf("no event before the deadline (socket err: %v)", s.Err())
-	}
-	panic("unreachable")
-}
-
-func nextMessage(t *testing.T, ctx context.Context, s *sio.Socket, name string) sio.Event {
-	t.Helper()
-	ev := nextEvent(t, ctx, s)
-	if ev.Type != sio.EventMessage || ev.Name != name {
-		t.Fatalf("got %v %q %s (err %v), want message %q", ev.Type, ev.Name, ev.Args.String(), ev.Err, name)
-	}
-	return ev
-}
-
-func call(t *testing.T, ctx context.Context, s *sio.Socket, event string, args ...any) sio.Args {
-	t.Helper()
-	f, err := s.EmitWithAck(ctx, event, args...)
-	if err != nil {
-		t.Fatalf("EmitWithAck(%q): %v", event, err)
-	}
-	reply, err := f.Wait(ctx)
-	if err != nil {
-		t.Fatalf("ack of %q: %v", event, err)
-	}
-	return reply
+	return nodeserver.Start(t, nodeserver.WithArgs(append([]string{"--parser", "msgpack"}, args...)...))
 }
 
 // serverInfo is the reply of the server's "info" event.
@@ -119,7 +69,7 @@ type serverInfo struct {
 func info(t *testing.T, ctx context.Context, s *sio.Socket) serverInfo {
 	t.Helper()
 	var inf serverInfo
-	if err := call(t, ctx, s, "info").Decode(&inf); err != nil {
+	if err := siotest.Call(t, ctx, s, "info").Decode(&inf); err != nil {
 		t.Fatalf("decoding info: %v", err)
 	}
 	return inf
@@ -169,7 +119,7 @@ func TestDataAndAcks(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t)
+		ctx := siotest.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), tc.opts...)
 		settle(t, ctx, s, tc)
 
@@ -178,7 +128,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := s.Emit(ctx, "echo", "text", 42, 3.5, true, nil, want, []any{"a", []byte{5}}); err != nil {
 			t.Fatal(err)
 		}
-		ev := nextMessage(t, ctx, s, "echo")
+		ev := siotest.NextMessage(t, ctx, s, "echo")
 		var (
 			str  string
 			i    int
@@ -210,7 +160,7 @@ func TestDataAndAcks(t *testing.T) {
 
 		// An ack from the server, with binary.
 		var back nested
-		if err := call(t, ctx, s, "ack", want).Decode(&back); err != nil || !reflect.DeepEqual(back, want) {
+		if err := siotest.Call(t, ctx, s, "ack", want).Decode(&back); err != nil || !reflect.DeepEqual(back, want) {
 			t.Errorf("ack: %+v, %v", back, err)
 		}
 
@@ -218,7 +168,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := s.Emit(ctx, "ask", 7); err != nil {
 			t.Fatal(err)
 		}
-		q := nextMessage(t, ctx, s, "question")
+		q := siotest.NextMessage(t, ctx, s, "question")
 		var n int
 		if !q.WantsAck() || q.Args.Decode(&n) != nil || n != 7 {
 			t.Fatalf("question: wants ack %v, %s", q.WantsAck(), q.Args.String())
@@ -226,7 +176,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := q.Ack(ctx, "reply", []byte{4, 5}, map[string]any{"deep": []any{[]byte{6}}}); err != nil {
 			t.Fatal(err)
 		}
-		a := nextMessage(t, ctx, s, "answer")
+		a := siotest.NextMessage(t, ctx, s, "answer")
 		var (
 			r    string
 			bin  []byte
@@ -239,13 +189,13 @@ func TestDataAndAcks(t *testing.T) {
 
 		// Binary from the server, as an ack and as an event.
 		var blob []byte
-		if err := call(t, ctx, s, "binary", 100000).Decode(&blob); err != nil || len(blob) != 100000 || blob[99999] != byte(99999%256) {
+		if err := siotest.Call(t, ctx, s, "binary", 100000).Decode(&blob); err != nil || len(blob) != 100000 || blob[99999] != byte(99999%256) {
 			t.Errorf("binary ack: %d bytes, %v", len(blob), err)
 		}
 		if err := s.Emit(ctx, "binary", 3); err != nil {
 			t.Fatal(err)
 		}
-		if err := nextMessage(t, ctx, s, "binary").Args.Decode(&blob); err != nil || !bytes.Equal(blob, []byte{0, 1, 2}) {
+		if err := siotest.NextMessage(t, ctx, s, "binary").Args.Decode(&blob); err != nil || !bytes.Equal(blob, []byte{0, 1, 2}) {
 			t.Errorf("binary event: %v, %v", blob, err)
 		}
 
@@ -253,7 +203,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := s.Emit(ctx, "emit-number"); err != nil {
 			t.Fatal(err)
 		}
-		ev = nextEvent(t, ctx, s)
+		ev = siotest.NextEvent(t, ctx, s)
 		var num int
 		if ev.Name != "" || ev.Args.Decode(&num, &str) != nil || num != 1 || str != "a" {
 			t.Errorf("emit-number: %q %s", ev.Name, ev.Args.String())
@@ -272,7 +222,7 @@ func TestNamespacesAndAuth(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t)
+		ctx := siotest.Context(t, testTimeout)
 		m, err := sio.NewManager(srv.URL(), append([]sio.Option{sio.WithCodec(msgpack.Codec{})}, tc.opts...)...)
 		if err != nil {
 			t.Fatal(err)
@@ -287,7 +237,7 @@ func TestNamespacesAndAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range []*sio.Socket{admin, auth} {
-			if ev := nextEvent(t, ctx, s); ev.Type != sio.EventConnect {
+			if ev := siotest.NextEvent(t, ctx, s); ev.Type != sio.EventConnect {
 				t.Fatalf("%s: %v", s.Namespace(), ev.Type)
 			}
 		}
@@ -317,27 +267,27 @@ func TestRecovery(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--recovery")
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := testContext(t)
+		ctx := siotest.Context(t, testTimeout)
 		opts := append(slices.Clone(tc.opts), sio.WithReconnect(sio.Backoff{Min: 50 * time.Millisecond, Max: 100 * time.Millisecond}))
 		s := dial(t, ctx, srv.URL()+"/chat", opts...)
 		settle(t, ctx, s, tc)
 		room := "room-" + tc.name
-		call(t, ctx, s, "join", room)
+		siotest.Call(t, ctx, s, "join", room)
 		// An event first, so that the client has an offset.
 		if err := s.Emit(ctx, "echo", "first"); err != nil {
 			t.Fatal(err)
 		}
-		nextMessage(t, ctx, s, "echo")
+		siotest.NextMessage(t, ctx, s, "echo")
 		id := s.ID()
 		const count = 20
-		call(t, ctx, s, "broadcast", room, count, 20)
+		siotest.Call(t, ctx, s, "broadcast", room, count, 20)
 		if err := s.Emit(ctx, "close-transport"); err != nil {
 			t.Fatal(err)
 		}
 		next := 0
 		recovered := false
 		for next < count || !recovered {
-			ev := nextEvent(t, ctx, s)
+			ev := siotest.NextEvent(t, ctx, s)
 			switch {
 			case ev.Type == sio.EventDisconnect:
 			case ev.Type == sio.EventConnect:
@@ -355,7 +305,7 @@ func TestRecovery(t *testing.T) {
 				t.Fatalf("broadcast-done after %d ticks (recovered %v)", next, recovered)
 			}
 		}
-		nextMessage(t, ctx, s, "broadcast-done")
+		siotest.NextMessage(t, ctx, s, "broadcast-done")
 		if s.ID() != id {
 			t.Errorf("id %q after recovery, want %q", s.ID(), id)
 		}

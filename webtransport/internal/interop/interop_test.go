@@ -11,81 +11,26 @@ import (
 
 	"github.com/sio-go/sio"
 	"github.com/sio-go/sio/test/nodeserver"
+	"github.com/sio-go/sio/test/siotest"
 	"github.com/sio-go/sio/webtransport"
 )
 
 const testTimeout = 30 * time.Second
 
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func nextEvent(t *testing.T, ctx context.Context, s *sio.Socket) sio.Event {
-	t.Helper()
-	select {
-	case ev, ok := <-s.Events():
-		if !ok {
-			t.Fatalf("Events closed (socket err: %v)", s.Err())
-		}
-		return ev
-	case <-ctx.Done():
-		t.Fatalf("no event before the deadline (socket err: %v)", s.Err())
-	}
-	panic("unreachable")
-}
-
-func nextMessage(t *testing.T, ctx context.Context, s *sio.Socket, name string) sio.Event {
-	t.Helper()
-	ev := nextEvent(t, ctx, s)
-	if ev.Type != sio.EventMessage || ev.Name != name {
-		t.Fatalf("got %v %q %s (err %v), want message %q", ev.Type, ev.Name, ev.Args.String(), ev.Err, name)
-	}
-	return ev
-}
-
-func call(t *testing.T, ctx context.Context, s *sio.Socket, event string, args ...any) sio.Args {
-	t.Helper()
-	f, err := s.EmitWithAck(ctx, event, args...)
-	if err != nil {
-		t.Fatalf("EmitWithAck(%q): %v", event, err)
-	}
-	reply, err := f.Wait(ctx)
-	if err != nil {
-		t.Fatalf("ack of %q: %v", event, err)
-	}
-	return reply
-}
-
-func dial(t *testing.T, ctx context.Context, url string, opts ...sio.Option) *sio.Socket {
-	t.Helper()
-	s, err := sio.Dial(ctx, url, opts...)
-	if err != nil {
-		t.Fatalf("Dial(%q): %v", url, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if ev := nextEvent(t, ctx, s); ev.Type != sio.EventConnect {
-		t.Fatalf("first event %v (%v), want EventConnect", ev.Type, ev.Err)
-	}
-	return s
-}
-
 // Over WebTransport against zishang520's server: connect, echo, acks both
 // ways, binary, a second namespace on the same session.
 func TestWebTransport(t *testing.T) {
 	srv := startGoServer(t, true)
-	ctx := testContext(t)
+	ctx := siotest.Context(t, testTimeout)
 	enable := webtransport.Enable(&tls.Config{RootCAs: srv.roots})
-	s := dial(t, ctx, srv.url, enable, sio.WithoutReconnect())
+	s := siotest.Dial(t, ctx, srv.url, enable, sio.WithoutReconnect())
 	srv.awaitJoined(t, "/")
 	m := s.Manager()
 	if tr := m.Transport(); tr != sio.WebTransport {
 		t.Fatalf("Manager.Transport() = %v, want WebTransport", tr)
 	}
 	var name string
-	if err := call(t, ctx, s, "transport").Decode(&name); err != nil || name != "webtransport" {
+	if err := siotest.Call(t, ctx, s, "transport").Decode(&name); err != nil || name != "webtransport" {
 		t.Fatalf("server's transport: %q, %v", name, err)
 	}
 
@@ -98,7 +43,7 @@ func TestWebTransport(t *testing.T) {
 	if err := s.Emit(ctx, "echo", "hello", 42, doc{Text: "é", Data: []byte{9, 8}}, blob); err != nil {
 		t.Fatal(err)
 	}
-	ev := nextMessage(t, ctx, s, "echo")
+	ev := siotest.NextMessage(t, ctx, s, "echo")
 	var (
 		str  string
 		n    int
@@ -117,17 +62,17 @@ func TestWebTransport(t *testing.T) {
 	if err := s.Emit(ctx, "echo", long); err != nil {
 		t.Fatal(err)
 	}
-	if err := nextMessage(t, ctx, s, "echo").Args.Decode(&str); err != nil || str != long {
+	if err := siotest.NextMessage(t, ctx, s, "echo").Args.Decode(&str); err != nil || str != long {
 		t.Errorf("long text: %d bytes, %v", len(str), err)
 	}
 
 	// An ack from the server.
 	var a, b string
-	if err := call(t, ctx, s, "ack", "x", "y").Decode(&a, &b); err != nil || a != "x" || b != "y" {
+	if err := siotest.Call(t, ctx, s, "ack", "x", "y").Decode(&a, &b); err != nil || a != "x" || b != "y" {
 		t.Errorf("ack: %q %q %v", a, b, err)
 	}
 	var bin []byte
-	if err := call(t, ctx, s, "ack", []byte{7, 7}).Decode(&bin); err != nil || !bytes.Equal(bin, []byte{7, 7}) {
+	if err := siotest.Call(t, ctx, s, "ack", []byte{7, 7}).Decode(&bin); err != nil || !bytes.Equal(bin, []byte{7, 7}) {
 		t.Errorf("binary ack: %v %v", bin, err)
 	}
 
@@ -135,14 +80,14 @@ func TestWebTransport(t *testing.T) {
 	if err := s.Emit(ctx, "ask", 5); err != nil {
 		t.Fatal(err)
 	}
-	q := nextMessage(t, ctx, s, "question")
+	q := siotest.NextMessage(t, ctx, s, "question")
 	if !q.WantsAck() {
 		t.Fatal("question wants no ack")
 	}
 	if err := q.Ack(ctx, "reply", []byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	ans := nextMessage(t, ctx, s, "answer")
+	ans := siotest.NextMessage(t, ctx, s, "answer")
 	if err := ans.Args.Decode(&str, &bin); err != nil || str != "reply" || !bytes.Equal(bin, []byte{1}) {
 		t.Errorf("answer: %s %v", ans.Args.String(), err)
 	}
@@ -152,11 +97,11 @@ func TestWebTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := nextEvent(t, ctx, admin); ev.Type != sio.EventConnect {
+	if ev := siotest.NextEvent(t, ctx, admin); ev.Type != sio.EventConnect {
 		t.Fatalf("admin: %v", ev.Type)
 	}
 	srv.awaitJoined(t, "/admin")
-	if err := call(t, ctx, admin, "transport").Decode(&name); err != nil || name != "webtransport" {
+	if err := siotest.Call(t, ctx, admin, "transport").Decode(&name); err != nil || name != "webtransport" {
 		t.Errorf("admin's transport: %q, %v", name, err)
 	}
 
@@ -174,11 +119,11 @@ func TestWebTransport(t *testing.T) {
 func TestWebTransportFallback(t *testing.T) {
 	t.Run("go server", func(t *testing.T) {
 		srv := startGoServer(t, false)
-		ctx := testContext(t)
-		s := dial(t, ctx, srv.url, webtransport.Enable(nil), sio.WithTransports(sio.WebTransport, sio.WebSocket), sio.WithoutReconnect())
+		ctx := siotest.Context(t, testTimeout)
+		s := siotest.Dial(t, ctx, srv.url, webtransport.Enable(nil), sio.WithTransports(sio.WebTransport, sio.WebSocket), sio.WithoutReconnect())
 		srv.awaitJoined(t, "/")
 		var name string
-		if err := call(t, ctx, s, "transport").Decode(&name); err != nil || name != "websocket" {
+		if err := siotest.Call(t, ctx, s, "transport").Decode(&name); err != nil || name != "websocket" {
 			t.Errorf("transport %q, %v; want websocket", name, err)
 		}
 		if tr := s.Manager().Transport(); tr != sio.WebSocket {
@@ -187,12 +132,12 @@ func TestWebTransportFallback(t *testing.T) {
 	})
 	t.Run("node server", func(t *testing.T) {
 		srv := nodeserver.Start(t)
-		ctx := testContext(t)
-		s := dial(t, ctx, srv.URL(), webtransport.Enable(nil), sio.WithoutReconnect())
+		ctx := siotest.Context(t, testTimeout)
+		s := siotest.Dial(t, ctx, srv.URL(), webtransport.Enable(nil), sio.WithoutReconnect())
 		var info struct {
 			Transport string `json:"transport"`
 		}
-		if err := call(t, ctx, s, "info").Decode(&info); err != nil {
+		if err := siotest.Call(t, ctx, s, "info").Decode(&info); err != nil {
 			t.Fatal(err)
 		}
 		// Polling first after WebTransport failed, then the upgrade.

@@ -1,15 +1,15 @@
 //go:build unix
 
-package msgpack_test
+package siotest
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time this process has used (user and system, all
-// threads): the client's cost, not the server's, which runs in Node.
-func cpuTime() time.Duration {
+// CPUTime returns the CPU time this process has used (user and system, all
+// threads): a client's cost, without that of a server in another process.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
