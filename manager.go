@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sio-go/sio/packet"
 	"github.com/sio-go/sio/transport"
@@ -67,6 +68,10 @@ type Manager struct {
 	closeOnce sync.Once
 	// private is set for the Manager of Dial: it closes with its socket.
 	private bool
+	// priorWebSocket: the latest connection ended on WebSocket, so a
+	// reconnection with WithRememberUpgrade opens WebSocket first. Written
+	// by connEnded and by a failed dial; read by dial.
+	priorWebSocket atomic.Bool
 }
 
 // managerEventBuffer is the capacity of Manager.Events: small, since every
@@ -338,8 +343,22 @@ func (m *Manager) Transport() Transport {
 	return Polling
 }
 
-// dial opens a new connection.
-func (m *Manager) dial(ctx context.Context) (*sioConn, error) { return dialSIO(ctx, m) }
+// dial opens a new connection, WebSocket first when WithRememberUpgrade
+// says so.
+func (m *Manager) dial(ctx context.Context) (*sioConn, error) {
+	cfg := &m.cfg
+	remembered := cfg.rememberUpgrade && m.priorWebSocket.Load() && slices.Contains(cfg.transports, WebSocket)
+	if remembered {
+		c := *cfg
+		c.transports = append([]Transport{WebSocket}, slices.DeleteFunc(slices.Clone(c.transports), func(t Transport) bool { return t == WebSocket })...)
+		cfg = &c
+	}
+	c, err := dialSIO(ctx, m, cfg)
+	if err != nil && remembered {
+		m.priorWebSocket.Store(false) // as the JS client forgets it: the usual order next time
+	}
+	return c, err
+}
 
 // socketFor returns the socket of namespace nsp, nil when there is none.
 func (m *Manager) socketFor(nsp string) *Socket {

@@ -130,6 +130,7 @@ type config struct {
 	// 0: compression off (WithCompression)
 	compressThreshold int
 	tryAllTransports  bool             // WithTryAllTransports
+	rememberUpgrade   bool             // WithRememberUpgrade
 	webTransport      transport.Dialer // WithWebTransportDialer
 }
 
@@ -243,6 +244,16 @@ func WithTryAllTransports() Option {
 // There is no upgrade from polling to WebTransport.
 func WithWebTransportDialer(d transport.Dialer) Option {
 	return optionFunc(func(c *config) { c.webTransport = d })
+}
+
+// WithRememberUpgrade makes a reconnection open WebSocket directly, without
+// the polling handshake and the upgrade, when the connection it replaces
+// had upgraded to WebSocket (or was opened on it): the official client's
+// rememberUpgrade, remembered per Manager rather than per process. When
+// that attempt fails, the next one goes back to the order of
+// WithTransports. It applies only when WithTransports lists WebSocket.
+func WithRememberUpgrade() Option {
+	return optionFunc(func(c *config) { c.rememberUpgrade = true })
 }
 
 // WithReconnect sets the reconnection policy. The default is the official

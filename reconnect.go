@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/sio-go/sio/transport"
 )
 
 // ManagerEventType says what a ManagerEvent reports.
@@ -53,6 +55,7 @@ type ManagerEvent struct {
 // its sockets wait to be joined again and the reconnection goroutine starts;
 // otherwise they end with err.
 func (m *Manager) connEnded(c *sioConn, err error) {
+	m.priorWebSocket.Store(c.transportName() == transport.NameWebSocket)
 	m.mu.Lock()
 	var on []*Socket
 	for _, s := range m.sockets {

@@ -36,10 +36,12 @@ type sioConn struct {
 	left   map[string]*gate // the gate of the last DISCONNECT sent for a namespace
 }
 
-// dialSIO opens a connection for m, with a fresh Socket.IO decoder.
-func dialSIO(ctx context.Context, m *Manager) (*sioConn, error) {
+// dialSIO opens a connection for m, with a fresh Socket.IO decoder. cfg is
+// m's config, or a copy with the transports in another order (see
+// Manager.dial).
+func dialSIO(ctx context.Context, m *Manager, cfg *config) (*sioConn, error) {
 	c := &sioConn{m: m, codec: m.codec, dec: m.codec.NewDecoder(m.cfg.maxAttachments)}
-	if _, err := dialEngine(ctx, &m.cfg, &m.tcfg, func(e *engineConn) connHandler {
+	if _, err := dialEngine(ctx, cfg, &m.tcfg, func(e *engineConn) connHandler {
 		c.eng = e // before the connection's goroutines start
 		return c
 	}); err != nil {

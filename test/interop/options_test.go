@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,5 +128,50 @@ func TestTryAllTransports(t *testing.T) {
 	_, err = sio.Dial(ctx, front.URL, sio.WithoutReconnect(), sio.WithTryAllTransports(), sio.WithTransports(sio.Polling, sio.Polling))
 	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || strings.Count(err.Error(), "502") != 2 {
 		t.Fatalf("every transport failing: %v, want both 502s", err)
+	}
+}
+
+// WithRememberUpgrade: after a connection that upgraded to WebSocket is
+// lost, the reconnection opens WebSocket directly; without the option it
+// makes a polling handshake again. A proxy in front of the server counts
+// the polling handshakes (GET transport=polling without a sid).
+func TestRememberUpgrade(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	target, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var handshakes atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); q.Get("transport") == "polling" && q.Get("sid") == "" {
+			handshakes.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	for _, remember := range []bool{false, true} {
+		ctx := testutil.Context(t, testTimeout)
+		opts := []sio.Option{sio.WithTransports(sio.Polling, sio.WebSocket), fastReconnect(0)}
+		if remember {
+			opts = append(opts, sio.WithRememberUpgrade())
+		}
+		s := dial(t, ctx, front.URL+"/admin", opts...)
+		settle(t, ctx, s, transportCases[2]) // upgraded to WebSocket
+		before := handshakes.Load()
+		if err := s.Emit(ctx, "close-transport"); err != nil {
+			t.Fatal(err)
+		}
+		expectReconnect(t, ctx, s, sio.ErrTransportClose)
+		inf := info(t, ctx, s)
+		got := handshakes.Load() - before
+		if remember && (got != 0 || inf.Transport != "websocket") {
+			t.Errorf("remembered: %d polling handshakes on reconnection, transport %q; want 0, websocket", got, inf.Transport)
+		}
+		if !remember && got != 1 {
+			t.Errorf("not remembered: %d polling handshakes on reconnection, want 1", got)
+		}
+		s.Close()
 	}
 }
