@@ -199,6 +199,22 @@ func TestDataAndAcks(t *testing.T) {
 			t.Errorf("binary event: %v, %v", blob, err)
 		}
 
+		// Empty binary, both ways.
+		var empty []byte
+		if err := siotest.Call(t, ctx, s, "ack", []byte{}).Decode(&empty); err != nil || empty == nil || len(empty) != 0 {
+			t.Errorf("empty binary: %#v, %v", empty, err)
+		}
+
+		// An event whose first element is binary (socket.emit(buffer)).
+		if err := s.Emit(ctx, "emit-buffer"); err != nil {
+			t.Fatal(err)
+		}
+		ev = siotest.NextEvent(t, ctx, s)
+		var first []byte
+		if ev.Type != sio.EventMessage || ev.Name != "" || ev.Args.Decode(&first) != nil || !bytes.Equal(first, []byte{1, 2, 3}) {
+			t.Errorf("emit-buffer: %q %s", ev.Name, ev.Args.String())
+		}
+
 		// An event whose first element is not a string.
 		if err := s.Emit(ctx, "emit-number"); err != nil {
 			t.Fatal(err)
