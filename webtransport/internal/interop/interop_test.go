@@ -108,6 +108,9 @@ func TestWebTransport(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Close(); err != nil { // idempotent
+		t.Fatal(err)
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +146,16 @@ func TestWebTransportFallback(t *testing.T) {
 		// Polling first after WebTransport failed, then the upgrade.
 		if info.Transport != "polling" && info.Transport != "websocket" {
 			t.Errorf("transport %q", info.Transport)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		srv := startGoServer(t, false)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := sio.Dial(ctx, srv.url, webtransport.Enable(nil), sio.WithTransports(sio.WebTransport), sio.WithoutReconnect())
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+			t.Fatalf("Dial with a 200 ms context: %v after %v, want the deadline at once", err, time.Since(start))
 		}
 	})
 	t.Run("only webtransport", func(t *testing.T) {
