@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/msgpack"
 	"github.com/sio-go/sio/packet"
 	"github.com/sio-go/sio/test/faultproxy"
 	"github.com/sio-go/sio/test/nodeserver"
-	"github.com/sio-go/sio/test/siotest"
 )
 
 // benchPayloads are what one event carries: a 100-byte string, and a
@@ -70,7 +70,7 @@ func BenchmarkCodecStream(b *testing.B) {
 				<-s.Events() // EventConnect
 				up0, down0 := px.Bytes(faultproxy.ToServer), px.Bytes(faultproxy.ToClient)
 				b.ResetTimer()
-				cpu0 := siotest.CPUTime()
+				cpu0 := testutil.CPUTime()
 				start := time.Now()
 				errc := make(chan error, 1)
 				go func() {
@@ -97,7 +97,7 @@ func BenchmarkCodecStream(b *testing.B) {
 					b.Fatal(err)
 				}
 				elapsed := time.Since(start)
-				cpu := siotest.CPUTime() - cpu0
+				cpu := testutil.CPUTime() - cpu0
 				b.StopTimer()
 				wire := px.Bytes(faultproxy.ToServer) - up0 + px.Bytes(faultproxy.ToClient) - down0
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")

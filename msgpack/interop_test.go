@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/msgpack"
 	"github.com/sio-go/sio/test/nodeserver"
-	"github.com/sio-go/sio/test/siotest"
 )
 
 // These tests run the client with msgpack.Codec against the reference
@@ -48,7 +48,7 @@ func forTransports(t *testing.T, f func(t *testing.T, tc transportCase)) {
 // dial opens a msgpack socket (closed with the test) and expects EventConnect.
 func dial(t *testing.T, ctx context.Context, url string, opts ...sio.Option) *sio.Socket {
 	t.Helper()
-	return siotest.Dial(t, ctx, url, append([]sio.Option{sio.WithCodec(msgpack.Codec{})}, opts...)...)
+	return testutil.Dial(t, ctx, url, append([]sio.Option{sio.WithCodec(msgpack.Codec{})}, opts...)...)
 }
 
 func startServer(t *testing.T, args ...string) *nodeserver.Server {
@@ -69,7 +69,7 @@ type serverInfo struct {
 func info(t *testing.T, ctx context.Context, s *sio.Socket) serverInfo {
 	t.Helper()
 	var inf serverInfo
-	if err := siotest.Call(t, ctx, s, "info").Decode(&inf); err != nil {
+	if err := testutil.Call(t, ctx, s, "info").Decode(&inf); err != nil {
 		t.Fatalf("decoding info: %v", err)
 	}
 	return inf
@@ -119,7 +119,7 @@ func TestDataAndAcks(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := siotest.Context(t, testTimeout)
+		ctx := testutil.Context(t, testTimeout)
 		s := dial(t, ctx, srv.URL(), tc.opts...)
 		settle(t, ctx, s, tc)
 
@@ -128,7 +128,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := s.Emit(ctx, "echo", "text", 42, 3.5, true, nil, want, []any{"a", []byte{5}}); err != nil {
 			t.Fatal(err)
 		}
-		ev := siotest.NextMessage(t, ctx, s, "echo")
+		ev := testutil.NextMessage(t, ctx, s, "echo")
 		var (
 			str  string
 			i    int
@@ -160,7 +160,7 @@ func TestDataAndAcks(t *testing.T) {
 
 		// An ack from the server, with binary.
 		var back nested
-		if err := siotest.Call(t, ctx, s, "ack", want).Decode(&back); err != nil || !reflect.DeepEqual(back, want) {
+		if err := testutil.Call(t, ctx, s, "ack", want).Decode(&back); err != nil || !reflect.DeepEqual(back, want) {
 			t.Errorf("ack: %+v, %v", back, err)
 		}
 
@@ -168,7 +168,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := s.Emit(ctx, "ask", 7); err != nil {
 			t.Fatal(err)
 		}
-		q := siotest.NextMessage(t, ctx, s, "question")
+		q := testutil.NextMessage(t, ctx, s, "question")
 		var n int
 		if !q.WantsAck() || q.Args.Decode(&n) != nil || n != 7 {
 			t.Fatalf("question: wants ack %v, %s", q.WantsAck(), q.Args.String())
@@ -176,7 +176,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := q.Ack(ctx, "reply", []byte{4, 5}, map[string]any{"deep": []any{[]byte{6}}}); err != nil {
 			t.Fatal(err)
 		}
-		a := siotest.NextMessage(t, ctx, s, "answer")
+		a := testutil.NextMessage(t, ctx, s, "answer")
 		var (
 			r    string
 			bin  []byte
@@ -189,19 +189,19 @@ func TestDataAndAcks(t *testing.T) {
 
 		// Binary from the server, as an ack and as an event.
 		var blob []byte
-		if err := siotest.Call(t, ctx, s, "binary", 100000).Decode(&blob); err != nil || len(blob) != 100000 || blob[99999] != byte(99999%256) {
+		if err := testutil.Call(t, ctx, s, "binary", 100000).Decode(&blob); err != nil || len(blob) != 100000 || blob[99999] != byte(99999%256) {
 			t.Errorf("binary ack: %d bytes, %v", len(blob), err)
 		}
 		if err := s.Emit(ctx, "binary", 3); err != nil {
 			t.Fatal(err)
 		}
-		if err := siotest.NextMessage(t, ctx, s, "binary").Args.Decode(&blob); err != nil || !bytes.Equal(blob, []byte{0, 1, 2}) {
+		if err := testutil.NextMessage(t, ctx, s, "binary").Args.Decode(&blob); err != nil || !bytes.Equal(blob, []byte{0, 1, 2}) {
 			t.Errorf("binary event: %v, %v", blob, err)
 		}
 
 		// Empty binary, both ways.
 		var empty []byte
-		if err := siotest.Call(t, ctx, s, "ack", []byte{}).Decode(&empty); err != nil || empty == nil || len(empty) != 0 {
+		if err := testutil.Call(t, ctx, s, "ack", []byte{}).Decode(&empty); err != nil || empty == nil || len(empty) != 0 {
 			t.Errorf("empty binary: %#v, %v", empty, err)
 		}
 
@@ -209,7 +209,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := s.Emit(ctx, "emit-buffer"); err != nil {
 			t.Fatal(err)
 		}
-		ev = siotest.NextEvent(t, ctx, s)
+		ev = testutil.NextEvent(t, ctx, s)
 		var first []byte
 		if ev.Type != sio.EventMessage || ev.Name != "" || ev.Args.Decode(&first) != nil || !bytes.Equal(first, []byte{1, 2, 3}) {
 			t.Errorf("emit-buffer: %q %s", ev.Name, ev.Args.String())
@@ -219,7 +219,7 @@ func TestDataAndAcks(t *testing.T) {
 		if err := s.Emit(ctx, "emit-number"); err != nil {
 			t.Fatal(err)
 		}
-		ev = siotest.NextEvent(t, ctx, s)
+		ev = testutil.NextEvent(t, ctx, s)
 		var num int
 		if ev.Name != "" || ev.Args.Decode(&num, &str) != nil || num != 1 || str != "a" {
 			t.Errorf("emit-number: %q %s", ev.Name, ev.Args.String())
@@ -238,7 +238,7 @@ func TestNamespacesAndAuth(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := siotest.Context(t, testTimeout)
+		ctx := testutil.Context(t, testTimeout)
 		m, err := sio.NewManager(srv.URL(), append([]sio.Option{sio.WithCodec(msgpack.Codec{})}, tc.opts...)...)
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +253,7 @@ func TestNamespacesAndAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range []*sio.Socket{admin, auth} {
-			if ev := siotest.NextEvent(t, ctx, s); ev.Type != sio.EventConnect {
+			if ev := testutil.NextEvent(t, ctx, s); ev.Type != sio.EventConnect {
 				t.Fatalf("%s: %v", s.Namespace(), ev.Type)
 			}
 		}
@@ -283,27 +283,27 @@ func TestRecovery(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, "--recovery")
 	forTransports(t, func(t *testing.T, tc transportCase) {
-		ctx := siotest.Context(t, testTimeout)
+		ctx := testutil.Context(t, testTimeout)
 		opts := append(slices.Clone(tc.opts), sio.WithReconnect(sio.Backoff{Min: 50 * time.Millisecond, Max: 100 * time.Millisecond}))
 		s := dial(t, ctx, srv.URL()+"/chat", opts...)
 		settle(t, ctx, s, tc)
 		room := "room-" + tc.name
-		siotest.Call(t, ctx, s, "join", room)
+		testutil.Call(t, ctx, s, "join", room)
 		// An event first, so that the client has an offset.
 		if err := s.Emit(ctx, "echo", "first"); err != nil {
 			t.Fatal(err)
 		}
-		siotest.NextMessage(t, ctx, s, "echo")
+		testutil.NextMessage(t, ctx, s, "echo")
 		id := s.ID()
 		const count = 20
-		siotest.Call(t, ctx, s, "broadcast", room, count, 20)
+		testutil.Call(t, ctx, s, "broadcast", room, count, 20)
 		if err := s.Emit(ctx, "close-transport"); err != nil {
 			t.Fatal(err)
 		}
 		next := 0
 		recovered := false
 		for next < count || !recovered {
-			ev := siotest.NextEvent(t, ctx, s)
+			ev := testutil.NextEvent(t, ctx, s)
 			switch {
 			case ev.Type == sio.EventDisconnect:
 			case ev.Type == sio.EventConnect:
@@ -321,7 +321,7 @@ func TestRecovery(t *testing.T) {
 				t.Fatalf("broadcast-done after %d ticks (recovered %v)", next, recovered)
 			}
 		}
-		siotest.NextMessage(t, ctx, s, "broadcast-done")
+		testutil.NextMessage(t, ctx, s, "broadcast-done")
 		if s.ID() != id {
 			t.Errorf("id %q after recovery, want %q", s.ID(), id)
 		}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/nodeserver"
-	"github.com/sio-go/sio/test/siotest"
 	"github.com/sio-go/sio/webtransport"
 )
 
@@ -21,16 +21,16 @@ const testTimeout = 30 * time.Second
 // ways, binary, a second namespace on the same session.
 func TestWebTransport(t *testing.T) {
 	srv := startGoServer(t, true)
-	ctx := siotest.Context(t, testTimeout)
+	ctx := testutil.Context(t, testTimeout)
 	enable := webtransport.Enable(&tls.Config{RootCAs: srv.roots})
-	s := siotest.Dial(t, ctx, srv.url, enable, sio.WithoutReconnect())
+	s := testutil.Dial(t, ctx, srv.url, enable, sio.WithoutReconnect())
 	srv.awaitJoined(t, "/")
 	m := s.Manager()
 	if tr := m.Transport(); tr != sio.WebTransport {
 		t.Fatalf("Manager.Transport() = %v, want WebTransport", tr)
 	}
 	var name string
-	if err := siotest.Call(t, ctx, s, "transport").Decode(&name); err != nil || name != "webtransport" {
+	if err := testutil.Call(t, ctx, s, "transport").Decode(&name); err != nil || name != "webtransport" {
 		t.Fatalf("server's transport: %q, %v", name, err)
 	}
 
@@ -43,7 +43,7 @@ func TestWebTransport(t *testing.T) {
 	if err := s.Emit(ctx, "echo", "hello", 42, doc{Text: "é", Data: []byte{9, 8}}, blob); err != nil {
 		t.Fatal(err)
 	}
-	ev := siotest.NextMessage(t, ctx, s, "echo")
+	ev := testutil.NextMessage(t, ctx, s, "echo")
 	var (
 		str  string
 		n    int
@@ -62,17 +62,17 @@ func TestWebTransport(t *testing.T) {
 	if err := s.Emit(ctx, "echo", long); err != nil {
 		t.Fatal(err)
 	}
-	if err := siotest.NextMessage(t, ctx, s, "echo").Args.Decode(&str); err != nil || str != long {
+	if err := testutil.NextMessage(t, ctx, s, "echo").Args.Decode(&str); err != nil || str != long {
 		t.Errorf("long text: %d bytes, %v", len(str), err)
 	}
 
 	// An ack from the server.
 	var a, b string
-	if err := siotest.Call(t, ctx, s, "ack", "x", "y").Decode(&a, &b); err != nil || a != "x" || b != "y" {
+	if err := testutil.Call(t, ctx, s, "ack", "x", "y").Decode(&a, &b); err != nil || a != "x" || b != "y" {
 		t.Errorf("ack: %q %q %v", a, b, err)
 	}
 	var bin []byte
-	if err := siotest.Call(t, ctx, s, "ack", []byte{7, 7}).Decode(&bin); err != nil || !bytes.Equal(bin, []byte{7, 7}) {
+	if err := testutil.Call(t, ctx, s, "ack", []byte{7, 7}).Decode(&bin); err != nil || !bytes.Equal(bin, []byte{7, 7}) {
 		t.Errorf("binary ack: %v %v", bin, err)
 	}
 
@@ -80,14 +80,14 @@ func TestWebTransport(t *testing.T) {
 	if err := s.Emit(ctx, "ask", 5); err != nil {
 		t.Fatal(err)
 	}
-	q := siotest.NextMessage(t, ctx, s, "question")
+	q := testutil.NextMessage(t, ctx, s, "question")
 	if !q.WantsAck() {
 		t.Fatal("question wants no ack")
 	}
 	if err := q.Ack(ctx, "reply", []byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	ans := siotest.NextMessage(t, ctx, s, "answer")
+	ans := testutil.NextMessage(t, ctx, s, "answer")
 	if err := ans.Args.Decode(&str, &bin); err != nil || str != "reply" || !bytes.Equal(bin, []byte{1}) {
 		t.Errorf("answer: %s %v", ans.Args.String(), err)
 	}
@@ -97,11 +97,11 @@ func TestWebTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := siotest.NextEvent(t, ctx, admin); ev.Type != sio.EventConnect {
+	if ev := testutil.NextEvent(t, ctx, admin); ev.Type != sio.EventConnect {
 		t.Fatalf("admin: %v", ev.Type)
 	}
 	srv.awaitJoined(t, "/admin")
-	if err := siotest.Call(t, ctx, admin, "transport").Decode(&name); err != nil || name != "webtransport" {
+	if err := testutil.Call(t, ctx, admin, "transport").Decode(&name); err != nil || name != "webtransport" {
 		t.Errorf("admin's transport: %q, %v", name, err)
 	}
 
@@ -122,11 +122,11 @@ func TestWebTransport(t *testing.T) {
 func TestWebTransportFallback(t *testing.T) {
 	t.Run("go server", func(t *testing.T) {
 		srv := startGoServer(t, false)
-		ctx := siotest.Context(t, testTimeout)
-		s := siotest.Dial(t, ctx, srv.url, webtransport.Enable(nil), sio.WithTransports(sio.WebTransport, sio.WebSocket), sio.WithoutReconnect())
+		ctx := testutil.Context(t, testTimeout)
+		s := testutil.Dial(t, ctx, srv.url, webtransport.Enable(nil), sio.WithTransports(sio.WebTransport, sio.WebSocket), sio.WithoutReconnect())
 		srv.awaitJoined(t, "/")
 		var name string
-		if err := siotest.Call(t, ctx, s, "transport").Decode(&name); err != nil || name != "websocket" {
+		if err := testutil.Call(t, ctx, s, "transport").Decode(&name); err != nil || name != "websocket" {
 			t.Errorf("transport %q, %v; want websocket", name, err)
 		}
 		if tr := s.Manager().Transport(); tr != sio.WebSocket {
@@ -135,12 +135,12 @@ func TestWebTransportFallback(t *testing.T) {
 	})
 	t.Run("node server", func(t *testing.T) {
 		srv := nodeserver.Start(t)
-		ctx := siotest.Context(t, testTimeout)
-		s := siotest.Dial(t, ctx, srv.URL(), webtransport.Enable(nil), sio.WithoutReconnect())
+		ctx := testutil.Context(t, testTimeout)
+		s := testutil.Dial(t, ctx, srv.URL(), webtransport.Enable(nil), sio.WithoutReconnect())
 		var info struct {
 			Transport string `json:"transport"`
 		}
-		if err := siotest.Call(t, ctx, s, "info").Decode(&info); err != nil {
+		if err := testutil.Call(t, ctx, s, "info").Decode(&info); err != nil {
 			t.Fatal(err)
 		}
 		// Polling first after WebTransport failed, then the upgrade.

@@ -1,6 +1,6 @@
 //go:build unix
 
-package siotest
+package testutil
 
 import (
 	"syscall"
