@@ -108,16 +108,16 @@ type Config struct {
 	CompressThreshold int
 }
 
-// endpoint returns the URL of one Engine.IO request: the configured URL with
-// EIO, transport and, when joining an existing session, sid added. Over v3,
-// a polling request also carries b64=1, so that the server sends binary
-// packets as base64 in a text body; a WebSocket request must not (the server
-// would then send binary messages as base64 text).
 // Endpoint returns the URL of the request that opens transport (its wire
 // name) for a new session (sid "") or joins session sid: the configured URL
 // with EIO, transport and sid set, for a Dialer.
 func (c *Config) Endpoint(transport, sid string) *url.URL { return c.endpoint(transport, sid) }
 
+// endpoint returns the URL of one Engine.IO request: the configured URL with
+// EIO, transport and, when joining an existing session, sid added. Over v3,
+// a polling request also carries b64=1, so that the server sends binary
+// packets as base64 in a text body; a WebSocket request must not (the server
+// would then send binary messages as base64 text).
 func (c *Config) endpoint(transport, sid string) *url.URL {
 	u := *c.URL
 	q := u.Query()
