@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/nodeserver"
 )
 
@@ -44,7 +45,7 @@ func BenchmarkStream(b *testing.B) {
 		<-s.Events() // EventConnect
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := testutil.CPUTime()
 		start := time.Now()
 		errc := make(chan error, 1)
 		go func() {
@@ -80,7 +81,7 @@ func BenchmarkStream(b *testing.B) {
 		frame := []byte(`42["echo","` + payload + `"]`)
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := testutil.CPUTime()
 		start := time.Now()
 		errc := make(chan error, 1)
 		go func() {
@@ -121,7 +122,7 @@ func BenchmarkAck(b *testing.B) {
 		lat := make([]time.Duration, b.N)
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := testutil.CPUTime()
 		for i := range lat {
 			t0 := time.Now()
 			f, err := s.EmitWithAck(ctx, "ack", payload)
@@ -143,7 +144,7 @@ func BenchmarkAck(b *testing.B) {
 		lat := make([]time.Duration, b.N)
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := testutil.CPUTime()
 		for i := range lat {
 			t0 := time.Now()
 			id := fmt.Sprint(i)
@@ -165,7 +166,7 @@ func BenchmarkAck(b *testing.B) {
 // since cpu0: unlike wall-clock figures, it hardly depends on what else the
 // machine runs.
 func reportCPU(b *testing.B, cpu0 time.Duration) {
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(testutil.CPUTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 }
 
 func reportLatency(b *testing.B, lat []time.Duration) {
