@@ -350,7 +350,7 @@ func (s *Socket) ackTimedOut(ae *ackEmit, id uint64) {
 		return // answered just now
 	}
 	// Runs on the timer's own goroutine; the socket's life bounds it.
-	if err := s.sendAckEmit(s.life, ae); err != nil {
+	if err := s.sendAckEmit(s.lifeContext(), ae); err != nil {
 		s.failFuture(ae.future, err)
 	}
 }

@@ -89,6 +89,7 @@ func (s *Socket) end(err error, forget bool) {
 	}
 	was := s.state
 	s.state, s.err = ended, err
+	stop := s.stop // nil if no one made the life context: it is born cancelled
 	if was == joining {
 		s.resolveJoin(err)
 	}
@@ -100,7 +101,9 @@ func (s *Socket) end(err error, forget bool) {
 	s.mu.Unlock()
 	// An ack timer that fired already may be resending: end its wait,
 	// and wait for it.
-	s.stop()
+	if stop != nil {
+		stop()
+	}
 	s.timers.Wait()
 	close(s.done)
 	s.acks.Close(err)

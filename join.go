@@ -322,7 +322,7 @@ func (s *Socket) onConnectError(c *sioConn, p packet.Packet) {
 // lets emits go straight out. It runs on the Manager's reconnection
 // goroutine and returns early if the connection is lost again.
 func (s *Socket) flush(conn *sioConn) {
-	ctx := s.life
+	ctx := s.lifeContext()
 	for {
 		s.mu.Lock()
 		if s.conn != conn || s.state != flushing || conn.ended() {

@@ -27,13 +27,14 @@ type Socket struct {
 	// released is closed when the Manager has dropped the socket: its
 	// namespace is free for another.
 	released chan struct{}
+	timers   sync.WaitGroup // ack timers not stopped yet; see stopTimer
+
+	mu sync.Mutex // after Manager.mu, before mailbox.mu and s.acks (see Manager.dialMu)
 	// life ends when the socket does: it bounds what the socket's own
-	// goroutines (ack timers, the offline queue's flush) wait for.
+	// goroutines (ack timers, the offline queue's flush) wait for. It is
+	// made on first use (see lifeContext): an idle socket has none.
 	life   context.Context
 	stop   context.CancelFunc
-	timers sync.WaitGroup // ack timers not stopped yet; see stopTimer
-
-	mu     sync.Mutex // after Manager.mu, before mailbox.mu and s.acks (see Manager.dialMu)
 	state  socketState
 	conn   *sioConn // the connection joined or being joined
 	gate   *gate    // of the current join: shut, nothing more of it is written
@@ -84,8 +85,23 @@ func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *
 	// with its pending entry, not when the timer fires or the connection
 	// drops.
 	s.acks.OnWithdraw(func(id uint64) { s.forgetSent(id) })
-	s.life, s.stop = context.WithCancel(m.ctx)
 	return s
+}
+
+// lifeContext returns the socket's life context, made on first use: a
+// context derived from the Manager's costs every idle socket a few hundred
+// bytes, and only an ack timer's resend or a flush after a rejoin needs
+// one. Made after the socket ended, it is already cancelled.
+func (s *Socket) lifeContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.life == nil {
+		s.life, s.stop = context.WithCancel(s.m.ctx)
+		if s.state == ended {
+			s.stop()
+		}
+	}
+	return s.life
 }
 
 // Events returns the channel on which the socket delivers what happens to
