@@ -3,8 +3,10 @@ package sio
 import "sync"
 
 // mailboxBuffer is the capacity of each Events channel. It is small because
-// every idle socket pays for it; bursts go to the mailbox's queue instead.
-const mailboxBuffer = 8
+// every idle socket pays for it (an Event is 120 bytes: 8 of them made the
+// channel a 1,152-byte allocation, 4 make it 576); bursts go to the
+// mailbox's queue instead, which exists only while it holds something.
+const mailboxBuffer = 4
 
 // mailbox delivers one socket's events to its Events channel, in order,
 // without ever making the sender wait: the connection's reader hands events
@@ -125,7 +127,7 @@ func (m *mailbox) run() {
 		if m.pending() == 0 {
 			m.pumping = false
 			m.queue, m.head = m.queue[:0], 0
-			if cap(m.queue) > 4*mailboxBuffer {
+			if cap(m.queue) > 32 {
 				m.queue = nil // give a burst's memory back
 			}
 			m.closeIfDone()
