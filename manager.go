@@ -386,10 +386,12 @@ func (m *Manager) eventsChan() chan ManagerEvent {
 }
 
 // remove forgets a socket. When the Manager belongs to Dial and this was its
-// socket, the connection closes too.
+// socket, the connection closes too: here, unless the Manager is closing
+// (Close closes the connection itself, waiting for what is queued).
 func (m *Manager) remove(s *Socket) {
 	m.mu.Lock()
-	if m.sockets[s.nsp] == s {
+	removed := m.sockets[s.nsp] == s
+	if removed {
 		delete(m.sockets, s.nsp)
 		s.release()
 		m.draining = slices.DeleteFunc(m.draining, (*mailbox).isClosed)
@@ -397,7 +399,10 @@ func (m *Manager) remove(s *Socket) {
 			m.draining = append(m.draining, b)
 		}
 	}
-	last := m.private && len(m.sockets) == 0
+	// Only the call that removed the last socket asks: every call asking
+	// would fill the writer's queue with requests, and shutdown cuts the
+	// connection when it finds the queue full.
+	last := removed && m.private && len(m.sockets) == 0 && !m.isClosed
 	conn := m.conn
 	m.mu.Unlock()
 	if last && conn != nil {

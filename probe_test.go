@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -162,5 +163,54 @@ func TestProbeFailsEmitsGoOnPolling(t *testing.T) {
 	}
 	if err := s.Emit(ctx, "seq", n); err != nil {
 		t.Errorf("Emit after the failed probe: %v", err)
+	}
+}
+
+// Close from many goroutines at once while the upgrade probe holds the
+// writer still leaves the namespace and closes the session: the server
+// receives the DISCONNECT, after the upgrade. Each Close used to ask the
+// connection to close; the writer, held by the probe, took none of those
+// requests, and the ninth found the queue full and cut the connection, so
+// the DISCONNECT was lost and the server was never told the session ended
+// (over polling with no request in flight, a server then keeps the session
+// until its ping timeout).
+func TestCloseConcurrentDuringProbe(t *testing.T) {
+	// Every poll waits 300 ms before the server takes it, and the upgrade
+	// waits for the pending poll to return: the writer is held up to that
+	// long once the probe has started.
+	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+		q := r.URL.Query()
+		if r.Method == http.MethodGet && q.Get("transport") == "polling" && q.Get("sid") != "" {
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+		return false
+	}))
+	s := dial(t, srv.URL()) // polling, then the upgrade
+	ctx := testCtx(t)
+	for !probing(srv) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no probe: received %q", srv.Received())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Close(); err != nil {
+				t.Errorf("Close = %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	got := srv.Received()
+	upgrade, leave := slices.Index(got, "5"), slices.Index(got, "41")
+	if upgrade < 0 || leave < upgrade {
+		t.Errorf("want the upgrade \"5\", then the DISCONNECT \"41\"; received %q", got)
 	}
 }

@@ -171,9 +171,14 @@ func (s *Socket) SetAuth(auth any) error {
 // returns once every goroutine of the Manager has returned. Close is
 // idempotent and may be called from any goroutine; it always returns nil.
 func (s *Socket) Close() error {
-	s.leave(ErrClientDisconnect, true)
 	if s.m.private {
+		// The Manager leaves the socket, then closes the connection
+		// after what is queued (the DISCONNECT included), bounded by
+		// closeGrace; a socket that left first would ask the connection
+		// to close without waiting, which cuts it when the writer's
+		// queue is full.
 		s.m.Close()
 	}
+	s.leave(ErrClientDisconnect, true) // for a socket the Manager had dropped
 	return nil
 }
