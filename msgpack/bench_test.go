@@ -72,28 +72,7 @@ func BenchmarkCodecStream(b *testing.B) {
 				b.ResetTimer()
 				cpu0 := testutil.CPUTime()
 				start := time.Now()
-				errc := make(chan error, 1)
-				go func() {
-					for i := 0; i < b.N; i++ {
-						if err := s.Emit(ctx, "echo", args...); err != nil {
-							errc <- err
-							return
-						}
-					}
-					errc <- nil
-				}()
-				for got := 0; got < b.N; {
-					select {
-					case ev := <-s.Events():
-						if ev.Type != sio.EventMessage || ev.Name != "echo" {
-							b.Fatalf("unexpected event %v %q %v", ev.Type, ev.Name, ev.Err)
-						}
-						got++
-					case <-ctx.Done():
-						b.Fatal(ctx.Err())
-					}
-				}
-				if err := <-errc; err != nil {
+				if err := testutil.EchoStream(ctx, s, b.N, args...); err != nil {
 					b.Fatal(err)
 				}
 				elapsed := time.Since(start)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/nodeserver"
 )
 
@@ -58,13 +59,13 @@ func BenchmarkPollingStream(b *testing.B) {
 		if ev := <-s.Events(); ev.Type != sio.EventConnect {
 			b.Fatalf("expected the connect event, got %v %v", ev.Type, ev.Err)
 		}
-		if err := pollingStream(ctx, s, pollClientWarmEvents); err != nil {
+		if err := testutil.EchoStream(ctx, s, pollClientWarmEvents, payload); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		start := time.Now()
-		if err := pollingStream(ctx, s, b.N); err != nil {
+		if err := testutil.EchoStream(ctx, s, b.N, payload); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
@@ -121,41 +122,6 @@ func pollingDial(b *testing.B, ctx context.Context, url string) *sio.Socket {
 		http.DefaultClient.CloseIdleConnections()
 	})
 	return s
-}
-
-// pollingStream emits n echo events from one goroutine while this one reads
-// the n echoes.
-func pollingStream(ctx context.Context, s *sio.Socket, n int) error {
-	errc := make(chan error, 1)
-	go func() {
-		for range n {
-			if err := s.Emit(ctx, "echo", payload); err != nil {
-				errc <- err
-				return
-			}
-		}
-		errc <- nil
-	}()
-	for got := 0; got < n; {
-		select {
-		case ev := <-s.Events():
-			if ev.Type != sio.EventMessage || ev.Name != "echo" {
-				return fmt.Errorf("unexpected event %v %q %v", ev.Type, ev.Name, ev.Err)
-			}
-			got++
-		case err := <-errc:
-			if err != nil {
-				return err
-			}
-			errc = nil // all sent: keep reading
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if errc != nil {
-		return <-errc
-	}
-	return nil
 }
 
 // pollingAcks makes n acknowledged round trips one after another and

@@ -47,28 +47,7 @@ func BenchmarkStream(b *testing.B) {
 		b.ResetTimer()
 		cpu0 := testutil.CPUTime()
 		start := time.Now()
-		errc := make(chan error, 1)
-		go func() {
-			for i := 0; i < b.N; i++ {
-				if err := s.Emit(ctx, "echo", payload); err != nil {
-					errc <- err
-					return
-				}
-			}
-			errc <- nil
-		}()
-		for got := 0; got < b.N; {
-			select {
-			case ev := <-s.Events():
-				if ev.Type != sio.EventMessage || ev.Name != "echo" {
-					b.Fatalf("unexpected event %v %q %v", ev.Type, ev.Name, ev.Err)
-				}
-				got++
-			case <-ctx.Done():
-				b.Fatal(ctx.Err())
-			}
-		}
-		if err := <-errc; err != nil {
+		if err := testutil.EchoStream(ctx, s, b.N, payload); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
