@@ -2,7 +2,8 @@
 // and of its nested modules (msgpack, webtransport) share: a context bounded
 // by the test, the next event of a socket, an event described for a failure
 // message, a dial and a call that fail the test on error, the process's CPU
-// time, and a self-signed certificate for TLS peers. It is for tests only.
+// time, a self-signed certificate for TLS peers, and the echo stream of the
+// benchmarks. It is for tests only.
 package testutil
 
 import (
