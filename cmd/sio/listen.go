@@ -130,7 +130,7 @@ func cmdEmit(ctx context.Context, e *env, args []string) error {
 	cf.register(fs)
 	wantAck := fs.Bool("ack", false, "ask for an acknowledgement and print it as a JSON line")
 	ackTimeout := fs.Duration("ack-timeout", 10*time.Second, "how long to wait for the acknowledgement")
-	linger := fs.Duration("linger", 100*time.Millisecond, "without --ack, how long to stay connected after the emit")
+	linger := fs.Duration("linger", 500*time.Millisecond, "without --ack, how long to stay connected after the emit")
 	pos, err := parseArgs(fs, args, e.stdout, "sio emit URL EVENT [ARG...] [flags]\n\nEach ARG is a JSON value, a word (sent as a string) or @FILE (the file's bytes, as binary).")
 	if err != nil {
 		return err
@@ -174,7 +174,10 @@ func cmdEmit(ctx context.Context, e *env, args []string) error {
 		// official server drops an event that it reads together with the
 		// DISCONNECT of its socket (it dispatches events on the next tick,
 		// when the socket has gone). Stay a moment, so that the two arrive
-		// apart.
+		// apart: longer than an upgrade probe holds the writer, which the
+		// server ends by answering the pending poll within its 100 ms
+		// upgrade check (the event waits that long on the default
+		// transports).
 		t := time.NewTimer(*linger)
 		defer t.Stop()
 		select {
