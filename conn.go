@@ -82,14 +82,10 @@ type engineConn struct {
 	// the reader one store and the heartbeat no wake-up.
 	heardAt atomic.Int64
 
-	// The upgrade from polling to WebSocket holds the writer during the
-	// probe, then hands the new transport (nil when the probe failed) to
-	// the writer, then to the reader, through these; see upgrade.
-	holdWriter     chan struct{}
-	readerPaused   chan struct{}
-	switchWriter   chan transport.Conn
-	writerSwitched chan struct{}
-	switchReader   chan transport.Conn
+	// upg is the upgrade from polling to WebSocket while it may still
+	// happen, nil once it is over (or when there is none): an upgraded
+	// connection keeps none of it. See upgrading.
+	upg atomic.Pointer[upgrading]
 
 	abortMu sync.Mutex       // a leaf lock
 	inUse   []transport.Conn // the transports fail aborts: the first, and an upgrade's once handed over
@@ -156,13 +152,10 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 	if upgradeTo == nil {
 		c.running.Store(3)
 	} else {
-		c.holdWriter = make(chan struct{})
-		c.readerPaused = make(chan struct{})
-		c.switchWriter = make(chan transport.Conn, 1)
-		c.writerSwitched = make(chan struct{})
-		c.switchReader = make(chan transport.Conn, 1)
+		u := newUpgrading()
+		c.upg.Store(u)
 		c.running.Store(4)
-		c.spawn(func() error { return c.upgrade(upgradeTo) })
+		c.spawn(func() error { return c.upgrade(u, upgradeTo) })
 	}
 	c.spawn(c.readLoop)
 	c.spawn(c.writeLoop)
@@ -201,6 +194,9 @@ func (c *engineConn) fail(err error) {
 		defer c.abortMu.Unlock()
 		for _, tr := range c.inUse {
 			tr.Abort() // ends a read or write in flight
+		}
+		if u := c.upg.Load(); u != nil {
+			u.cancel() // ends the upgrade's dial or probe
 		}
 	})
 }

@@ -167,3 +167,51 @@ func TestEngineConnClose(t *testing.T) {
 	}
 	c.close() // idempotent
 }
+
+// An upgrade keeps nothing once it is over, whether the connection moved to
+// WebSocket or stayed on polling because the WebSocket was refused: an idle
+// connection does not pay for the upgrade's channels and context.
+func TestUpgradeStateReleased(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		transports []string
+		want       string // the transport the connection ends up on
+	}{
+		{"upgraded", []string{"polling", "websocket"}, transport.NameWebSocket},
+		{"refused", []string{"polling"}, transport.NamePolling},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := testserver.Start(testserver.WithTransports(tc.transports...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { srv.Close() })
+			u, err := url.Parse(srv.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.Path = DefaultPath
+			cfg := defaultConfig()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			r := &recorder{frames: make(chan string, 16), ended: make(chan error, 1)}
+			c, err := dialEngine(ctx, &cfg, &transport.Config{URL: u}, func(*engineConn) connHandler { return r })
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(c.close)
+			for c.upg.Load() != nil {
+				if ctx.Err() != nil {
+					t.Fatal("the upgrade's state is still kept")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if got := c.cur.Load().Name(); got != tc.want {
+				t.Fatalf("on %s, want %s", got, tc.want)
+			}
+			if err := c.send(ctx, message("after"), nil, false); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

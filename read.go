@@ -18,9 +18,16 @@ func (c *engineConn) readLoop() error {
 		f, err := c.rtr.Read(context.Background())
 		if errors.Is(err, transport.ErrPaused) {
 			// Polling paused for the upgrade: wait for the WebSocket.
-			close(c.readerPaused)
+			u := c.upg.Load() // set: only a probe that worked pauses polling…
+			if u == nil {
+				// …unless the upgrade gave up waiting for this poll.
+				return fmt.Errorf("%w: upgrade: the poll returned after the upgrade gave up", ErrTransportError)
+			}
+			close(u.readerPaused)
 			select {
-			case c.rtr = <-c.switchReader:
+			case c.rtr = <-u.switchReader:
+				// The upgrade is over: nothing of it is kept.
+				c.upg.Store(nil)
 				// Read the WebSocket on a fresh goroutine: this one's
 				// stack grew deep in net/http's client while polling, and
 				// an idle goroutine keeps the stack it grew to.

@@ -10,19 +10,62 @@ import (
 	"github.com/sio-go/sio/transport"
 )
 
+// upgrading is an upgrade from polling to WebSocket while it may still
+// happen. The upgrade goroutine holds the writer during the probe, then
+// hands the new transport (nil when the probe failed) to the writer, then
+// to the reader, through its channels; it closes hold instead when it gives
+// up before the probe. Whoever ends the upgrade clears engineConn.upg (the
+// upgrade goroutine when it gives up, the writer when the probe failed, the
+// reader when it takes the WebSocket), and the writer drops its own
+// reference once held, so that an upgraded connection keeps none of it.
+type upgrading struct {
+	hold           chan struct{}
+	readerPaused   chan struct{}
+	switchWriter   chan transport.Conn
+	writerSwitched chan struct{}
+	switchReader   chan transport.Conn
+
+	// ctx bounds the upgrade. It is not derived from the connection's
+	// context, whose list of children would outlive it: fail cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newUpgrading() *upgrading {
+	u := &upgrading{
+		hold:           make(chan struct{}),
+		readerPaused:   make(chan struct{}),
+		switchWriter:   make(chan transport.Conn, 1),
+		writerSwitched: make(chan struct{}),
+		switchReader:   make(chan transport.Conn, 1),
+	}
+	u.ctx, u.cancel = context.WithTimeout(context.Background(), upgradeTimeout)
+	return u
+}
+
+// holdChan is the channel on which the upgrade holds the writer; nil (which
+// a select never picks) when there is no upgrade.
+func (u *upgrading) holdChan() chan struct{} {
+	if u == nil {
+		return nil
+	}
+	return u.hold
+}
+
 // holdForProbe is the writer's side of an upgrade probe. Like the official
 // client, it sends nothing over polling while the probe runs (some servers
 // refuse polling POSTs then): what is queued meanwhile, pongs included,
 // waits in the queue, in order, until the upgrade goroutine tells the
 // probe's outcome, then goes over the WebSocket (switchTo) or, when the
 // probe failed, over polling as before.
-func (c *engineConn) holdForProbe() error {
+func (c *engineConn) holdForProbe(u *upgrading) error {
 	select {
-	case ws := <-c.switchWriter:
+	case ws := <-u.switchWriter:
 		if ws == nil {
-			return nil // stay on polling
+			c.upg.Store(nil) // stay on polling, for good
+			return nil
 		}
-		return c.switchTo(ws)
+		return c.switchTo(u, ws)
 	case <-c.ctx.Done():
 		return nil
 	}
@@ -31,7 +74,7 @@ func (c *engineConn) holdForProbe() error {
 // switchTo completes the upgrade on the writer's side: everything queued
 // before has gone out on polling; the upgrade packet goes on the WebSocket,
 // and so does everything after it.
-func (c *engineConn) switchTo(ws transport.Conn) error {
+func (c *engineConn) switchTo(u *upgrading, ws transport.Conn) error {
 	if err := ws.Write(context.Background(), []packet.Frame{packet.TextFrame(packet.FrameUpgrade, "")}); err != nil {
 		ws.Close()
 		return c.writeError(err)
@@ -43,7 +86,7 @@ func (c *engineConn) switchTo(ws transport.Conn) error {
 	c.abortMu.Lock()
 	c.inUse = slices.DeleteFunc(c.inUse, func(tr transport.Conn) bool { return tr == old })
 	c.abortMu.Unlock()
-	close(c.writerSwitched)
+	close(u.writerSwitched)
 	return nil
 }
 
@@ -60,9 +103,16 @@ const upgradeTimeout = 10 * time.Second
 // WebSocket and moves to it, and the reader follows (on a fresh goroutine,
 // so that the stack polling grew is freed): nothing queued is lost or
 // reordered.
-func (c *engineConn) upgrade(cfg *transport.Config) error {
-	ctx, cancel := context.WithTimeout(c.ctx, upgradeTimeout)
-	defer cancel()
+func (c *engineConn) upgrade(u *upgrading, cfg *transport.Config) error {
+	ctx := u.ctx
+	defer u.cancel()
+	held := false
+	defer func() {
+		if !held { // the writer drops the upgrade
+			close(u.hold)
+			c.upg.Store(nil)
+		}
+	}()
 	ws, err := transport.DialWebSocket(ctx, *cfg, c.open.SID)
 	if err != nil {
 		return nil
@@ -70,7 +120,8 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 	// The writer takes the hold between two writes: no POST is in flight
 	// from here until it learns the outcome.
 	select {
-	case c.holdWriter <- struct{}{}:
+	case u.hold <- struct{}{}:
+		held = true
 	case <-ctx.Done():
 		ws.Close()
 		return nil
@@ -78,7 +129,7 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 	switched := false
 	defer func() {
 		if !switched {
-			c.switchWriter <- nil // buffered: the writer goes on over polling
+			u.switchWriter <- nil // buffered: the writer goes on over polling
 		}
 	}()
 	if !probe(ctx, ws) {
@@ -92,7 +143,7 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 	}
 	pauser.Pause()
 	select {
-	case <-c.readerPaused:
+	case <-u.readerPaused:
 	case <-ctx.Done():
 		ws.Close()
 		if c.ctx.Err() != nil {
@@ -104,11 +155,11 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 		ws.Abort()
 		return nil // the connection is ending anyway
 	}
-	c.switchWriter <- ws // buffered; the writer owns ws from here
+	u.switchWriter <- ws // buffered; the writer owns ws from here
 	switched = true
 	select {
-	case <-c.writerSwitched:
-		c.switchReader <- ws // buffered; the reader waits for it
+	case <-u.writerSwitched:
+		u.switchReader <- ws // buffered; the reader waits for it
 		c.log.upgraded(c.open.SID)
 	case <-c.ctx.Done():
 	}
@@ -118,7 +169,11 @@ func (c *engineConn) upgrade(cfg *transport.Config) error {
 // dropUpgrade closes a WebSocket that an upgrade had handed over when the
 // connection ended before the writer or the reader took it.
 func (c *engineConn) dropUpgrade() {
-	for _, ch := range []chan transport.Conn{c.switchWriter, c.switchReader} {
+	u := c.upg.Load()
+	if u == nil {
+		return
+	}
+	for _, ch := range []chan transport.Conn{u.switchWriter, u.switchReader} {
 		select {
 		case ws := <-ch:
 			if ws != nil { // nil: a failed probe's outcome, not taken

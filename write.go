@@ -39,6 +39,8 @@ func (c *engineConn) writeLoop() error {
 	ping := packet.TextFrame(packet.FramePing, "")
 	var batch []packet.Frame
 	var sent []*gate // shut by the messages in batch
+	// The upgrade, until it is over: the writer then drops it.
+	upg := c.upg.Load()
 	for {
 		if cap(batch) > 2*c.maxBatch {
 			batch = nil // a burst of attachments grew it: give it back
@@ -59,8 +61,13 @@ func (c *engineConn) writeLoop() error {
 				batch = append(batch, pong)
 			case <-c.ping:
 				batch = append(batch, ping)
-			case <-c.holdWriter:
-				if err := c.holdForProbe(); err != nil {
+			case _, held := <-upg.holdChan():
+				u := upg
+				upg = nil // an upgrade is tried once
+				if !held {
+					continue // given up before the probe
+				}
+				if err := c.holdForProbe(u); err != nil {
 					return err
 				}
 				continue
