@@ -1,13 +1,18 @@
 package sio_test
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sio-go/sio"
+	"github.com/sio-go/sio/internal/testutil"
 	"github.com/sio-go/sio/test/testserver"
 )
 
@@ -109,6 +114,55 @@ func TestIdleGoroutines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Once upgraded, a client keeps no connection of its polling phase
+// reachable: each of its TCP connections but the WebSocket's is freed by
+// the garbage collector, though the program's transport keeps idle
+// connections for an hour (net/http's timer for an idle connection held
+// such a connection, its 8 KiB of buffers and the session's transport
+// until it fired: 90 s with http.DefaultTransport).
+func TestUpgradeLeavesNothingReachable(t *testing.T) {
+	const clients = 20
+	srv := startServer(t)
+	var dialed, freed atomic.Int64
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err == nil {
+			dialed.Add(1)
+			runtime.AddCleanup(c.(*net.TCPConn), func(f *atomic.Int64) { f.Add(1) }, &freed)
+		}
+		return c, err
+	}
+	hc := &http.Client{Transport: &http.Transport{DialContext: dialer, MaxIdleConnsPerHost: 100, IdleConnTimeout: time.Hour}}
+	socks := make([]*sio.Socket, clients)
+	for i := range socks {
+		socks[i] = dial(t, srv.URL(), sio.WithHTTPClient(hc), sio.WithoutReconnect())
+		// An emit and its POST, so that each session had a connection
+		// go idle.
+		if err := socks[i].Emit(testutil.Context(t, 5*time.Second), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range socks {
+		for s.Manager().Transport() != sio.WebSocket {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		reachable := dialed.Load() - freed.Load()
+		if reachable == clients {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d upgraded clients keep %d TCP connections reachable (%d dialed), want one each", clients, reachable, dialed.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	runtime.KeepAlive(socks)
 }
 
 // A Manager makes its Events channel only when asked for it or when it has

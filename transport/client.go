@@ -16,6 +16,13 @@ import "net/http"
 // connection, each holding a file, two net/http goroutines and 8 KiB of
 // buffers, for good. A WebSocket that was opened has left the pool.
 //
+// The clone has no IdleConnTimeout: net/http arms a timer for each idle
+// connection that CloseIdleConnections does not stop, and that timer would
+// keep a connection it closed, with its buffers and the clone, for the
+// timeout (90 s with http.DefaultTransport) after the session upgraded or
+// ended. The owner closes the pool itself, and a live session's POST
+// connection is used at least once a ping interval (the pong).
+//
 // When hc's Transport is another RoundTripper, which cannot be cloned, it
 // returns hc as it is, a nil t, and a closeIdle that does nothing: that pool
 // is the caller's.
@@ -25,6 +32,7 @@ func ownClient(hc *http.Client) (c *http.Client, t *http.Transport, closeIdle fu
 		return hc, nil, func() {}
 	}
 	t = ht.Clone()
+	t.IdleConnTimeout = 0
 	own := *hc
 	own.Transport = t
 	return &own, t, t.CloseIdleConnections
