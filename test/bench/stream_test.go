@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func BenchmarkAck(b *testing.B) {
 	warmUp(b, srv.URL())
 	b.Run("impl=sio", func(b *testing.B) {
 		ctx := ctxFor(b)
-		s, err := sio.Dial(ctx, srv.URL())
+		s, err := sio.Dial(ctx, srv.URL(), sio.WithTransports(sio.WebSocket))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -139,6 +140,66 @@ func BenchmarkAck(b *testing.B) {
 		reportCPU(b, cpu0)
 		reportLatency(b, lat)
 	})
+}
+
+// BenchmarkAckPaired makes b.N acknowledged round trips with sio and b.N
+// with the raw client, alternating between them (and which of the two goes
+// first) on two connections to one server, so that both see the same
+// machine: the ratio of the medians it reports (p50-ratio, sio ÷ raw) is
+// the figure to quote, where BenchmarkAck's rows drift with the load of the
+// moment they run in.
+func BenchmarkAckPaired(b *testing.B) {
+	srv := nodeserver.Start(b)
+	warmUp(b, srv.URL())
+	ctx := ctxFor(b)
+	s, err := sio.Dial(ctx, srv.URL(), sio.WithTransports(sio.WebSocket))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c := rawDial(b, ctx, srv.URL())
+	defer c.CloseNow()
+	sioRT := func() time.Duration {
+		t0 := time.Now()
+		f, err := s.EmitWithAck(ctx, "ack", payload)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	rawRT := func(i int) time.Duration {
+		t0 := time.Now()
+		id := strconv.Itoa(i)
+		if err := c.Write(ctx, websocket.MessageText, []byte(`42`+id+`["ack","`+payload+`"]`)); err != nil {
+			b.Fatal(err)
+		}
+		want := []byte(`43` + id + `[`)
+		for !bytes.HasPrefix(rawRead(b, ctx, c), want) {
+		}
+		return time.Since(t0)
+	}
+	sioLat, rawLat := make([]time.Duration, b.N), make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			sioLat[i], rawLat[i] = sioRT(), rawRT(i)
+		} else {
+			rawLat[i], sioLat[i] = rawRT(i), sioRT()
+		}
+	}
+	b.StopTimer()
+	slices.Sort(sioLat)
+	slices.Sort(rawLat)
+	p50 := func(l []time.Duration) float64 { return float64(l[len(l)/2].Nanoseconds()) / 1e3 }
+	p99 := func(l []time.Duration) float64 { return float64(l[len(l)*99/100].Nanoseconds()) / 1e3 }
+	b.ReportMetric(p50(sioLat), "sio-p50-µs")
+	b.ReportMetric(p50(rawLat), "raw-p50-µs")
+	b.ReportMetric(p50(sioLat)/p50(rawLat), "p50-ratio")
+	b.ReportMetric(p99(sioLat), "sio-p99-µs")
+	b.ReportMetric(p99(rawLat), "raw-p99-µs")
 }
 
 // reportCPU reports the CPU time the client process used per operation
