@@ -74,13 +74,15 @@ type engineConn struct {
 	eio      int // the Engine.IO version spoken: 4, or 3 for Socket.IO 2.x servers
 	out      chan outgoing
 	maxBatch int           // frames the writer takes from out per write
-	pong     chan struct{} // a ping is waiting for its pong
-	ping     chan struct{} // Engine.IO v3: the heartbeat asks the writer to ping; nil over v4
+	due      atomic.Uint32 // heartbeat frames for the writer to send first: duePong, duePing
 	pinged   chan struct{} // Engine.IO v3: a pong arrived; nil over v4
 	// Engine.IO v4: when the last ping arrived, as the time since started.
 	// The heartbeat reads it when its timer fires, so that a ping costs
 	// the reader one store and the heartbeat no wake-up.
 	heardAt atomic.Int64
+	// beat is the v4 heartbeat's timer, set for when the server's ping
+	// would be late; fail fires it to end the heartbeat. nil over v3.
+	beat *time.Timer
 
 	// upg is the upgrade from polling to WebSocket while it may still
 	// happen, nil once it is over (or when there is none): an upgraded
@@ -135,7 +137,6 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 		cancel:     cancel,
 		g:          g,
 		eio:        eio,
-		pong:       make(chan struct{}, 1),
 		inUse:      []transport.Conn{tr},
 		done:       make(chan struct{}),
 	}
@@ -145,7 +146,9 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 	}
 	c.out, c.maxBatch = make(chan outgoing, queue), batch
 	if eio == 3 {
-		c.ping, c.pinged = make(chan struct{}, 1), make(chan struct{}, 1)
+		c.pinged = make(chan struct{}, 1)
+	} else {
+		c.beat = time.NewTimer(open.PingInterval + open.PingTimeout)
 	}
 	c.cur.Store(&transportRef{tr})
 	c.handler = newHandler(c)
@@ -198,6 +201,10 @@ func (c *engineConn) fail(err error) {
 		if u := c.upg.Load(); u != nil {
 			u.cancel() // ends the upgrade's dial or probe
 		}
+		if c.beat != nil {
+			c.beat.Reset(0) // ends the heartbeat
+		}
+		c.wake() // ends the writer
 	})
 }
 
@@ -239,7 +246,7 @@ func (c *engineConn) ended() bool {
 // without waiting for it. With the queue full it cuts the connection.
 func (c *engineConn) shutdown() {
 	select {
-	case c.out <- outgoing{close: true}:
+	case c.out <- outgoing{op: opClose}:
 	default:
 		c.fail(errClientClose)
 	}
@@ -253,7 +260,7 @@ func (c *engineConn) close() {
 	t := time.NewTimer(closeGrace)
 	defer t.Stop()
 	select {
-	case c.out <- outgoing{close: true}:
+	case c.out <- outgoing{op: opClose}:
 		select {
 		case <-c.done:
 		case <-t.C:

@@ -102,6 +102,27 @@
 // has shut, and writes the rest. EmitWithAck registers a future in the
 // socket's ack table first; the server's ACK resolves it.
 //
+// Everything the writer is asked to do comes through its queue: messages,
+// the close after them, the upgrade's hold, and a wake when a pong (or, over
+// Engine.IO v3, a ping) is due, which the writer then sends before the
+// batch it takes. So an idle writer waits on one channel, as the heartbeat
+// waits on its timer alone (the connection's failure fires it).
+//
+// # Goroutine stacks
+//
+// Most of an idle client's memory is its goroutines' stacks, and the
+// runtime decides their size: a goroutine starts with a stack the size of
+// the average stack in use at the last collection (rounded up to a power of
+// two, at least 2 KiB), and keeps the largest it grew to while idle (a
+// collection halves a stack only when it uses under a quarter). An idle
+// reader uses about 1.8 KiB, parked deep in the WebSocket library's read;
+// so that the average stays under the 1,120 bytes that let goroutines start
+// at 2 KiB rather than 4, the writer and the heartbeat wait in small frames
+// on one channel each (about 0.6 and 0.5 KiB), and the reader's and
+// writer's loops do their work in functions of their own. The heartbeat
+// then keeps 2 KiB. The reader and the writer grow to 4 KiB on their first
+// read and write, as a bare WebSocket connection's reader does.
+//
 // One received event: the reader reads a frame and, if it is a message,
 // hands it to sioConn, which decodes it and routes the packet to the socket
 // of its namespace; the socket puts the event in its mailbox, which sends it

@@ -15,21 +15,35 @@ func (c *engineConn) heartbeat() error {
 	if c.eio == 3 {
 		return c.heartbeatV3()
 	}
-	limit := c.open.PingInterval + c.open.PingTimeout
-	t := time.NewTimer(limit)
+	// An idle heartbeat waits on its timer alone (fail fires it), not in
+	// a select: the smaller stack that leaves it counts for every
+	// goroutine (see "Goroutine stacks" in doc.go).
+	t := c.beat
 	defer t.Stop()
 	for {
-		select {
-		case <-c.ctx.Done():
+		<-t.C
+		if c.ended() {
 			return nil
-		case <-t.C:
-			silent := time.Since(c.started) - time.Duration(c.heardAt.Load())
-			if silent >= limit {
-				return fmt.Errorf("%w: no ping from the server in %v", ErrPingTimeout, limit)
-			}
-			t.Reset(limit - silent)
+		}
+		if err := c.checkHeard(t); err != nil {
+			return err
+		}
+		if c.ended() {
+			return nil // fail fired the timer before checkHeard reset it
 		}
 	}
+}
+
+// checkHeard ends the connection when no ping came for pingInterval +
+// pingTimeout, and sets t for when that would be otherwise.
+func (c *engineConn) checkHeard(t *time.Timer) error {
+	limit := c.open.PingInterval + c.open.PingTimeout
+	silent := time.Since(c.started) - time.Duration(c.heardAt.Load())
+	if silent >= limit {
+		return fmt.Errorf("%w: no ping from the server in %v", ErrPingTimeout, limit)
+	}
+	t.Reset(limit - silent)
+	return nil
 }
 
 func (c *engineConn) heartbeatV3() error {
@@ -43,10 +57,7 @@ func (c *engineConn) heartbeatV3() error {
 		case <-c.ctx.Done():
 			return nil
 		case <-next.C:
-			select {
-			case c.ping <- struct{}{}:
-			default:
-			}
+			c.queueHeartbeat(duePing)
 			deadline.Reset(c.open.PingTimeout)
 		case <-c.pinged: // the pong
 			deadline.Stop()

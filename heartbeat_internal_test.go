@@ -10,7 +10,8 @@ import (
 	"github.com/sio-go/sio/packet"
 )
 
-// heartbeatConn is the part of an engineConn its heartbeat uses.
+// heartbeatConn is the part of an engineConn its heartbeat uses, and its
+// fail, which ends the heartbeat.
 func heartbeatConn(eio int, interval, timeout time.Duration) (*engineConn, context.CancelCauseFunc) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	c := &engineConn{
@@ -20,10 +21,13 @@ func heartbeatConn(eio int, interval, timeout time.Duration) (*engineConn, conte
 		ctx:     ctx,
 		cancel:  cancel,
 	}
+	c.out = make(chan outgoing, writeQueueLen)
 	if eio == 3 { // as startEngine makes them
-		c.ping, c.pinged = make(chan struct{}, 1), make(chan struct{}, 1)
+		c.pinged = make(chan struct{}, 1)
+	} else {
+		c.beat = time.NewTimer(interval + timeout)
 	}
-	return c, cancel
+	return c, c.fail
 }
 
 // Engine.IO v4: pings every pingInterval keep the connection alive however
@@ -65,9 +69,15 @@ func TestHeartbeatV3(t *testing.T) {
 		defer cancel(nil)
 		done := make(chan error, 1)
 		go func() { done <- c.heartbeat() }()
+		// The heartbeat asks the writer for a ping.
+		ping := func() {
+			if item := <-c.out; item.op != opWake || c.due.Swap(0) != duePing {
+				t.Fatalf("the writer got %v with due %b, want a wake with a ping due", item.op, c.due.Load())
+			}
+		}
 		prev := time.Now()
 		for range 10 {
-			<-c.ping
+			ping()
 			if d := time.Since(prev); d != 25*time.Second {
 				t.Fatalf("ping %v after the previous pong, want 25s", d)
 			}
@@ -75,7 +85,7 @@ func TestHeartbeatV3(t *testing.T) {
 			c.heard()
 			prev = time.Now()
 		}
-		<-c.ping
+		ping()
 		pinged := time.Now()
 		err := <-done
 		if !errors.Is(err, ErrPingTimeout) {

@@ -177,14 +177,21 @@ func TestProbeFailsEmitsGoOnPolling(t *testing.T) {
 func TestCloseConcurrentDuringProbe(t *testing.T) {
 	// Every poll waits 300 ms before the server takes it, and the upgrade
 	// waits for the pending poll to return: the writer is held up to that
-	// long once the probe has started.
+	// long once the probe has started. The WebSocket waits 400 ms, so that
+	// the probe starts after the poll that answers the CONNECT (Dial
+	// returns then) and waits for the next one.
 	srv := startServer(t, testserver.WithIntercept(func(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
 		q := r.URL.Query()
-		if r.Method == http.MethodGet && q.Get("transport") == "polling" && q.Get("sid") != "" {
-			select {
-			case <-time.After(300 * time.Millisecond):
-			case <-ctx.Done():
-			}
+		delay := time.Duration(0)
+		switch {
+		case r.Method == http.MethodGet && q.Get("transport") == "polling" && q.Get("sid") != "":
+			delay = 300 * time.Millisecond
+		case q.Get("transport") == "websocket":
+			delay = 400 * time.Millisecond
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
 		}
 		return false
 	}))

@@ -11,15 +11,14 @@ import (
 )
 
 // upgrading is an upgrade from polling to WebSocket while it may still
-// happen. The upgrade goroutine holds the writer during the probe, then
-// hands the new transport (nil when the probe failed) to the writer, then
-// to the reader, through its channels; it closes hold instead when it gives
-// up before the probe. Whoever ends the upgrade clears engineConn.upg (the
-// upgrade goroutine when it gives up, the writer when the probe failed, the
-// reader when it takes the WebSocket), and the writer drops its own
-// reference once held, so that an upgraded connection keeps none of it.
+// happen. The upgrade goroutine holds the writer during the probe (an
+// opHold in its queue), then hands the new transport (nil when the probe
+// failed) to the writer, then to the reader, through these channels.
+// Whoever ends the upgrade clears engineConn.upg (the upgrade goroutine
+// when it gives up before the probe, the writer when the probe failed, the
+// reader when it takes the WebSocket), so that an upgraded connection keeps
+// none of it.
 type upgrading struct {
-	hold           chan struct{}
 	readerPaused   chan struct{}
 	switchWriter   chan transport.Conn
 	writerSwitched chan struct{}
@@ -33,7 +32,6 @@ type upgrading struct {
 
 func newUpgrading() *upgrading {
 	u := &upgrading{
-		hold:           make(chan struct{}),
 		readerPaused:   make(chan struct{}),
 		switchWriter:   make(chan transport.Conn, 1),
 		writerSwitched: make(chan struct{}),
@@ -43,22 +41,14 @@ func newUpgrading() *upgrading {
 	return u
 }
 
-// holdChan is the channel on which the upgrade holds the writer; nil (which
-// a select never picks) when there is no upgrade.
-func (u *upgrading) holdChan() chan struct{} {
-	if u == nil {
-		return nil
-	}
-	return u.hold
-}
-
 // holdForProbe is the writer's side of an upgrade probe. Like the official
 // client, it sends nothing over polling while the probe runs (some servers
 // refuse polling POSTs then): what is queued meanwhile, pongs included,
 // waits in the queue, in order, until the upgrade goroutine tells the
 // probe's outcome, then goes over the WebSocket (switchTo) or, when the
 // probe failed, over polling as before.
-func (c *engineConn) holdForProbe(u *upgrading) error {
+func (c *engineConn) holdForProbe() error {
+	u := c.upg.Load() // set: the upgrade holds the writer
 	select {
 	case ws := <-u.switchWriter:
 		if ws == nil {
@@ -108,8 +98,7 @@ func (c *engineConn) upgrade(u *upgrading, cfg *transport.Config) error {
 	defer u.cancel()
 	held := false
 	defer func() {
-		if !held { // the writer drops the upgrade
-			close(u.hold)
+		if !held { // given up before the probe
 			c.upg.Store(nil)
 		}
 	}()
@@ -120,7 +109,7 @@ func (c *engineConn) upgrade(u *upgrading, cfg *transport.Config) error {
 	// The writer takes the hold between two writes: no POST is in flight
 	// from here until it learns the outcome.
 	select {
-	case u.hold <- struct{}{}:
+	case c.out <- outgoing{op: opHold}:
 		held = true
 	case <-ctx.Done():
 		ws.Close()

@@ -9,14 +9,31 @@ import (
 	"github.com/sio-go/sio/packet"
 )
 
-// outgoing is one item of the writer's queue: a message, or the request to
-// close the connection after everything queued before it.
+// outgoing is one item of the writer's queue: a message, or an
+// instruction (op) to the writer, which it follows after everything queued
+// before it.
 type outgoing struct {
-	msg   packet.Message
-	close bool
-	gate  *gate // the sender's: the writer drops msg once gate is shut
-	last  bool  // msg shuts gate: it is written, what follows it is dropped
+	msg  packet.Message
+	gate *gate // the sender's: the writer drops msg once gate is shut
+	op   writeOp
+	last bool // msg shuts gate: it is written, what follows it is dropped
 }
+
+// writeOp is what an item of the writer's queue asks for.
+type writeOp uint8
+
+const (
+	opMessage writeOp = iota // write msg
+	opWake                   // nothing: look at c.due, or at whether the connection ended
+	opHold                   // hold still for the upgrade's probe (see holdForProbe)
+	opClose                  // close the connection
+)
+
+// Bits of engineConn.due: heartbeat frames the writer is to send first.
+const (
+	duePong = 1 << iota // Engine.IO v4: the answer to the server's ping
+	duePing             // Engine.IO v3: the client's ping
+)
 
 // A gate lets a sender withdraw what it queued and has not been written
 // yet: the writer drops every message whose gate is shut. A sender's last
@@ -33,76 +50,114 @@ type gate struct {
 
 func newGate() *gate { return &gate{written: make(chan struct{})} }
 
-// writeLoop is the writer goroutine: the only one that writes the transport.
+// writer is the writer goroutine's state between two writes.
+type writer struct {
+	batch []packet.Frame
+	sent  []*gate // shut by the messages in batch
+}
+
+// writeLoop is the writer goroutine: the only one that writes the
+// transport. Everything it is asked to do comes through its queue, so an
+// idle writer waits on that one channel, here; the work is done in
+// functions of their own, so that this frame, which its stack holds while
+// it waits, is small (see "Goroutine stacks" in doc.go).
 func (c *engineConn) writeLoop() error {
-	pong := packet.TextFrame(packet.FramePong, "")
-	ping := packet.TextFrame(packet.FramePing, "")
-	var batch []packet.Frame
-	var sent []*gate // shut by the messages in batch
-	// The upgrade, until it is over: the writer then drops it.
-	upg := c.upg.Load()
-	for {
-		if cap(batch) > 2*c.maxBatch {
-			batch = nil // a burst of attachments grew it: give it back
+	var w writer
+	for !c.ended() {
+		item := <-c.out
+		if err := c.flush(&w, &item); err != nil {
+			return err
 		}
-		batch, sent = batch[:0], sent[:0]
-		var item outgoing
-		// Heartbeats go first: a full data queue must not delay them.
+	}
+	return nil
+}
+
+// flush follows first and whatever else is queued, up to maxBatch frames
+// or an instruction to hold or close, and writes the batch: a pong or ping
+// that is due first (a full data queue must not delay heartbeats). It
+// returns errClientClose once it has written what came before a close.
+func (c *engineConn) flush(w *writer, first *outgoing) error {
+	c.appendDue(w)
+	for item := *first; ; {
+		switch item.op {
+		case opMessage:
+			w.batch, w.sent = appendItem(w.batch, w.sent, item)
+		case opClose:
+			c.appendDue(w)
+			return c.closeGracefully(w)
+		case opHold:
+			// What came before the hold goes as it was to go.
+			if err := c.write(w); err != nil {
+				return err
+			}
+			return c.holdForProbe()
+		}
+		if len(w.batch) >= c.maxBatch {
+			break
+		}
 		select {
-		case <-c.pong:
-			batch = append(batch, pong)
-		case <-c.ping:
-			batch = append(batch, ping)
+		case item = <-c.out:
+			continue
 		default:
-			select {
-			case <-c.ctx.Done():
-				return nil
-			case <-c.pong:
-				batch = append(batch, pong)
-			case <-c.ping:
-				batch = append(batch, ping)
-			case _, held := <-upg.holdChan():
-				u := upg
-				upg = nil // an upgrade is tried once
-				if !held {
-					continue // given up before the probe
-				}
-				if err := c.holdForProbe(u); err != nil {
-					return err
-				}
-				continue
-			case item = <-c.out:
-				if item.close {
-					return c.closeGracefully(batch)
-				}
-				batch, sent = appendItem(batch, sent, item)
-			}
 		}
-		// Take whatever else is queued, up to a batch.
-	drain:
-		for len(batch) < c.maxBatch {
-			select {
-			case item = <-c.out:
-				if item.close {
-					return c.closeGracefully(batch)
-				}
-				batch, sent = appendItem(batch, sent, item)
-			default:
-				break drain
-			}
+		break
+	}
+	// A wake taken above may stand for a heartbeat due since the first
+	// look: it is in this batch, or it would wait for the next item.
+	c.appendDue(w)
+	return c.write(w)
+}
+
+// appendDue adds the heartbeat frames that are due to the batch.
+func (c *engineConn) appendDue(w *writer) {
+	due := c.due.Swap(0)
+	if due&duePong != 0 {
+		w.batch = append(w.batch, packet.TextFrame(packet.FramePong, ""))
+	}
+	if due&duePing != 0 {
+		w.batch = append(w.batch, packet.TextFrame(packet.FramePing, ""))
+	}
+}
+
+// write writes the batch, if any, and closes the gates its messages shut.
+func (c *engineConn) write(w *writer) error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	c.log.packets(dirSend, w.batch...)
+	if err := c.wtr.Write(context.Background(), w.batch); err != nil {
+		return c.writeError(err)
+	}
+	now := time.Now()
+	for _, g := range w.sent {
+		if !g.closed { // a second last message of a gate: none of ours
+			g.at, g.closed = now, true
+			close(g.written)
 		}
-		c.log.packets(dirSend, batch...)
-		if err := c.wtr.Write(context.Background(), batch); err != nil {
-			return c.writeError(err)
-		}
-		now := time.Now()
-		for _, g := range sent {
-			if !g.closed { // a second last message of a gate: none of ours
-				g.at, g.closed = now, true
-				close(g.written)
-			}
-		}
-		clear(batch) // drop references to written payloads
+	}
+	clear(w.batch) // drop references to written payloads and gates
+	clear(w.sent)
+	w.batch, w.sent = w.batch[:0], w.sent[:0]
+	if cap(w.batch) > 2*c.maxBatch {
+		w.batch = nil // a burst of attachments grew it: give it back
+	}
+	return nil
+}
+
+// queueHeartbeat marks a heartbeat frame (duePong or duePing) for the
+// writer to send first, and wakes it. It never waits.
+func (c *engineConn) queueHeartbeat(frame uint32) {
+	c.due.Or(frame)
+	c.wake()
+}
+
+// wake makes the writer look at c.due and at whether the connection ended.
+// It never waits: when the queue is full, the writer has items to take and
+// looks anyway.
+func (c *engineConn) wake() {
+	select {
+	case c.out <- outgoing{op: opWake}:
+	default:
 	}
 }
 
@@ -127,12 +182,9 @@ func appendItem(batch []packet.Frame, sent []*gate, item outgoing) ([]packet.Fra
 
 // closeGracefully writes what is left, then closes the transport the polite
 // way, and ends the connection as closed by the client.
-func (c *engineConn) closeGracefully(batch []packet.Frame) error {
-	if len(batch) > 0 {
-		c.log.packets(dirSend, batch...)
-		if err := c.wtr.Write(context.Background(), batch); err != nil {
-			return c.writeError(err)
-		}
+func (c *engineConn) closeGracefully(w *writer) error {
+	if err := c.write(w); err != nil {
+		return err
 	}
 	// Close while the context is alive: cancelling it first would make
 	// the transport drop the connection instead of closing it cleanly.

@@ -152,6 +152,13 @@ func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 	if err != nil {
 		return packet.Frame{}, w.wrap(err)
 	}
+	// The rest is a function of its own: an idle reader waits in Reader,
+	// and the frames below it are what its goroutine's stack holds then.
+	return w.readMessage(typ, r)
+}
+
+// readMessage reads the message that Reader returned.
+func (w *webSocket) readMessage(typ websocket.MessageType, r io.Reader) (packet.Frame, error) {
 	data, err := readAll(r)
 	if err != nil {
 		if errors.Is(err, websocket.ErrMessageTooBig) {
