@@ -75,7 +75,10 @@ type engineConn struct {
 	out      chan outgoing
 	maxBatch int           // frames the writer takes from out per write
 	due      atomic.Uint32 // heartbeat frames for the writer to send first: duePong, duePing
-	pinged   chan struct{} // Engine.IO v3: a pong arrived; nil over v4
+	// wroteFirst: the connection's first batch is written. The writer's
+	// own (writers take over one from another, never at once).
+	wroteFirst bool
+	pinged     chan struct{} // Engine.IO v3: a pong arrived; nil over v4
 	// Engine.IO v4: when the last ping arrived, as the time since started.
 	// The heartbeat reads it when its timer fires, so that a ping costs
 	// the reader one store and the heartbeat no wake-up.

@@ -73,7 +73,8 @@
 //
 //   - reader, writer and heartbeat of a connection, and the upgrade to
 //     WebSocket while it runs (at the end of which the reader hands over to
-//     a fresh reader goroutine, so that the stack polling grew is freed),
+//     a fresh reader goroutine, so that the stack polling grew is freed; the
+//     writer hands over likewise when the connection looks idle),
 //     and the handshake's read-ahead of a v4 WebSocket without maxPayload:
 //     one errgroup per connection, never reused. The first to fail cancels the connection and aborts its
 //     transports; the last out closes them and tells sioConn, and close
@@ -118,10 +119,13 @@
 // reader uses about 1.8 KiB, parked deep in the WebSocket library's read;
 // so that the average stays under the 1,120 bytes that let goroutines start
 // at 2 KiB rather than 4, the writer and the heartbeat wait in small frames
-// on one channel each (about 0.6 and 0.5 KiB), and the reader's and
-// writer's loops do their work in functions of their own. The heartbeat
-// then keeps 2 KiB. The reader and the writer grow to 4 KiB on their first
-// read and write, as a bare WebSocket connection's reader does.
+// on one channel each, in small frames, and the reader's and writer's
+// loops do their work in functions of their own. The heartbeat then keeps
+// 2 KiB. The reader grows to 4 KiB on its first read, as a bare WebSocket
+// connection's reader does; the writer grows to 4 KiB when it writes, so
+// when the connection looks idle (after its first batch, after a batch of
+// heartbeats only, after the upgrade) it hands over to a fresh writer
+// goroutine and its stack is freed.
 //
 // One received event: the reader reads a frame and, if it is a message,
 // hands it to sioConn, which decodes it and routes the packet to the socket

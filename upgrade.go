@@ -19,6 +19,7 @@ import (
 // reader when it takes the WebSocket), so that an upgraded connection keeps
 // none of it.
 type upgrading struct {
+	writerHeld     chan struct{} // closed by the writer once it holds
 	readerPaused   chan struct{}
 	switchWriter   chan transport.Conn
 	writerSwitched chan struct{}
@@ -32,6 +33,7 @@ type upgrading struct {
 
 func newUpgrading() *upgrading {
 	u := &upgrading{
+		writerHeld:     make(chan struct{}),
 		readerPaused:   make(chan struct{}),
 		switchWriter:   make(chan transport.Conn, 1),
 		writerSwitched: make(chan struct{}),
@@ -49,6 +51,7 @@ func newUpgrading() *upgrading {
 // probe failed, over polling as before.
 func (c *engineConn) holdForProbe() error {
 	u := c.upg.Load() // set: the upgrade holds the writer
+	close(u.writerHeld)
 	select {
 	case ws := <-u.switchWriter:
 		if ws == nil {
@@ -106,8 +109,8 @@ func (c *engineConn) upgrade(u *upgrading, cfg *transport.Config) error {
 	if err != nil {
 		return nil
 	}
-	// The writer takes the hold between two writes: no POST is in flight
-	// from here until it learns the outcome.
+	// The writer takes the hold after what was queued before it: no POST
+	// is in flight from then until it learns the outcome.
 	select {
 	case c.out <- outgoing{op: opHold}:
 		held = true
@@ -121,6 +124,12 @@ func (c *engineConn) upgrade(u *upgrading, cfg *transport.Config) error {
 			u.switchWriter <- nil // buffered: the writer goes on over polling
 		}
 	}()
+	select {
+	case <-u.writerHeld:
+	case <-ctx.Done():
+		ws.Close()
+		return nil
+	}
 	if !probe(ctx, ws) {
 		ws.Close()
 		return nil

@@ -54,6 +54,10 @@ func newGate() *gate { return &gate{written: make(chan struct{})} }
 type writer struct {
 	batch []packet.Frame
 	sent  []*gate // shut by the messages in batch
+	msgs  int     // messages in batch (the rest are heartbeats)
+	// handOver: this goroutine is done; a fresh one is to take over
+	// (see writeLoop).
+	handOver bool
 }
 
 // writeLoop is the writer goroutine: the only one that writes the
@@ -61,12 +65,26 @@ type writer struct {
 // idle writer waits on that one channel, here; the work is done in
 // functions of their own, so that this frame, which its stack holds while
 // it waits, is small (see "Goroutine stacks" in doc.go).
+//
+// A write grows the writer's stack to 4 KiB (the WebSocket library, bufio,
+// the system call), and polling more, which an idle goroutine keeps. So
+// when the connection looks idle (it wrote heartbeats only: a pong, over v3
+// a ping; or its first batch, the CONNECTs) and after the upgrade, the
+// writer hands over to a fresh writer goroutine, as the reader does at the
+// upgrade, and its stack is freed: an idle connection's writer keeps the
+// 2 KiB it starts with, and a busy one pays for one goroutine per ping
+// interval at most.
 func (c *engineConn) writeLoop() error {
 	var w writer
 	for !c.ended() {
 		item := <-c.out
 		if err := c.flush(&w, &item); err != nil {
 			return err
+		}
+		if w.handOver {
+			c.running.Add(1)
+			c.spawn(c.writeLoop)
+			return nil
 		}
 	}
 	return nil
@@ -82,6 +100,7 @@ func (c *engineConn) flush(w *writer, first *outgoing) error {
 		switch item.op {
 		case opMessage:
 			w.batch, w.sent = appendItem(w.batch, w.sent, item)
+			w.msgs++
 		case opClose:
 			c.appendDue(w)
 			return c.closeGracefully(w)
@@ -90,6 +109,7 @@ func (c *engineConn) flush(w *writer, first *outgoing) error {
 			if err := c.write(w); err != nil {
 				return err
 			}
+			w.handOver = true // the stack polling grew goes
 			return c.holdForProbe()
 		}
 		if len(w.batch) >= c.maxBatch {
@@ -105,6 +125,10 @@ func (c *engineConn) flush(w *writer, first *outgoing) error {
 	// A wake taken above may stand for a heartbeat due since the first
 	// look: it is in this batch, or it would wait for the next item.
 	c.appendDue(w)
+	// Heartbeats only, or the connection's first batch (its CONNECTs,
+	// after which many a connection idles): the connection looks idle.
+	w.handOver = len(w.batch) > 0 && (w.msgs == 0 || !c.wroteFirst)
+	c.wroteFirst = true
 	return c.write(w)
 }
 
@@ -137,7 +161,7 @@ func (c *engineConn) write(w *writer) error {
 	}
 	clear(w.batch) // drop references to written payloads and gates
 	clear(w.sent)
-	w.batch, w.sent = w.batch[:0], w.sent[:0]
+	w.batch, w.sent, w.msgs = w.batch[:0], w.sent[:0], 0
 	if cap(w.batch) > 2*c.maxBatch {
 		w.batch = nil // a burst of attachments grew it: give it back
 	}
