@@ -3,6 +3,7 @@ package sio_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"runtime"
@@ -113,6 +114,47 @@ func TestIdleGoroutines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// writerIDs returns the ids of the goroutines running a connection's
+// writer loop.
+func writerIDs() map[string]bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	ids := make(map[string]bool)
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "sio.(*engineConn).writeLoop") {
+			ids[strings.Fields(g)[1]] = true
+		}
+	}
+	return ids
+}
+
+// An idle connection's writer hands over to a fresh goroutine after it
+// answers a ping (so that the stack the write grew is freed), while a busy
+// one keeps its writer: the writer answering the pings of an idle
+// connection is soon another goroutine.
+func TestWriterHandsOverWhenIdle(t *testing.T) {
+	srv := startServer(t, testserver.WithPingInterval(20*time.Millisecond), testserver.WithPingTimeout(10*time.Second))
+	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
+	first := writerIDs()
+	if len(first) != 1 {
+		t.Fatalf("%d writer goroutines, want 1", len(first))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// (Two, for a moment, during a hand-over.)
+		if now := writerIDs(); len(now) == 1 && !maps.Equal(now, first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer of an idle connection is the same goroutine after pings")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !s.Connected() {
+		t.Fatalf("disconnected: %v", s.Err())
 	}
 }
 
