@@ -58,33 +58,86 @@ func BenchmarkStream(b *testing.B) {
 		ctx := ctxFor(b)
 		c := rawDial(b, ctx, srv.URL())
 		defer c.CloseNow()
-		frame := []byte(`42["echo","` + payload + `"]`)
 		b.ReportAllocs()
 		b.ResetTimer()
 		cpu0 := testutil.CPUTime()
 		start := time.Now()
-		errc := make(chan error, 1)
-		go func() {
-			for i := 0; i < b.N; i++ {
-				if err := c.Write(ctx, websocket.MessageText, frame); err != nil {
-					errc <- err
-					return
-				}
-			}
-			errc <- nil
-		}()
-		for got := 0; got < b.N; {
-			msg := rawRead(b, ctx, c)
-			if bytes.HasPrefix(msg, []byte(`42["echo"`)) {
-				got++
-			}
-		}
-		if err := <-errc; err != nil {
-			b.Fatal(err)
-		}
+		rawStream(b, ctx, c, b.N)
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 		reportCPU(b, cpu0)
 	})
+}
+
+// BenchmarkStreamPaired streams b.N events with sio and b.N with the raw
+// client as BenchmarkStream does, in alternating chunks of streamChunk
+// events on two connections to one server, so that both see the same
+// machine, and reports the ratio of their rates (ratio, sio ÷ raw: above 1,
+// sio is faster).
+func BenchmarkStreamPaired(b *testing.B) {
+	const streamChunk = 2000
+	srv := nodeserver.Start(b)
+	warmUp(b, srv.URL())
+	ctx := ctxFor(b)
+	s, err := sio.Dial(ctx, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithEventQueueLimit(streamChunk+1, 1<<30))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	<-s.Events() // EventConnect
+	c := rawDial(b, ctx, srv.URL())
+	defer c.CloseNow()
+	var sioTime, rawTime time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += streamChunk {
+		n := min(streamChunk, b.N-done)
+		sioChunk := func() {
+			t0 := time.Now()
+			if err := testutil.EchoStream(ctx, s, n, payload); err != nil {
+				b.Fatal(err)
+			}
+			sioTime += time.Since(t0)
+		}
+		rawChunk := func() {
+			t0 := time.Now()
+			rawStream(b, ctx, c, n)
+			rawTime += time.Since(t0)
+		}
+		if done/streamChunk%2 == 0 {
+			sioChunk()
+			rawChunk()
+		} else {
+			rawChunk()
+			sioChunk()
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/sioTime.Seconds(), "sio-events/s")
+	b.ReportMetric(float64(b.N)/rawTime.Seconds(), "raw-events/s")
+	b.ReportMetric(rawTime.Seconds()/sioTime.Seconds(), "ratio")
+}
+
+// rawStream sends n echo events on the raw client from one goroutine while
+// reading the n echoes.
+func rawStream(b *testing.B, ctx context.Context, c *websocket.Conn, n int) {
+	frame := []byte(`42["echo","` + payload + `"]`)
+	errc := make(chan error, 1)
+	go func() {
+		for range n {
+			if err := c.Write(ctx, websocket.MessageText, frame); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for got := 0; got < n; {
+		if bytes.HasPrefix(rawRead(b, ctx, c), []byte(`42["echo"`)) {
+			got++
+		}
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkAck makes b.N acknowledged round trips one after another and
