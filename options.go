@@ -208,6 +208,10 @@ func WithHeader(h http.Header) Option {
 
 // WithHTTPClient sets the HTTP client used for every request: its Transport
 // (TLS, proxies) and cookie Jar apply. The default is http.DefaultClient.
+// When the Transport is an *http.Transport, each polling session and each
+// WebSocket dial uses a clone of it with a pool of connections of its own,
+// which it closes when done; the clone has no IdleConnTimeout (net/http's
+// idle timers would keep closed connections reachable until they fired).
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(c *config) { c.httpClient = hc })
 }
