@@ -631,13 +631,20 @@ func (p *polling) sendClose() {
 }
 
 // requestContext returns the context of one request: cancelled with ctx, or
-// when Close aborts the connection.
+// when Close aborts the connection; and the function to call once the
+// request is over. A request made while or after Close closed the pool
+// opened it again (net/http undoes CloseIdleConnections for every new
+// request), and the connection dialed for it may come back to the pool
+// after it failed: that function closes the pool again then.
 func (p *polling) requestContext(ctx context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(p.life, cancel)
 	return ctx, func() {
 		stop()
 		cancel()
+		if p.life.Err() != nil {
+			p.closeIdle()
+		}
 	}
 }
 
