@@ -32,7 +32,14 @@ func (r *recorder) connEnded(err error) { r.ended <- err }
 // an engineConn to it.
 func dialScripted(t *testing.T, steps ...testserver.Step) (*engineConn, *recorder) {
 	t.Helper()
-	srv, err := testserver.Start(testserver.WithTransports("websocket"), testserver.WithHandler(testserver.Script(steps...)))
+	return dialTestServer(t, []Transport{WebSocket}, testserver.WithTransports("websocket"), testserver.WithHandler(testserver.Script(steps...)))
+}
+
+// dialTestServer starts a test server with opts and opens an engineConn to
+// it over transports.
+func dialTestServer(t *testing.T, transports []Transport, opts ...testserver.Option) (*engineConn, *recorder) {
+	t.Helper()
+	srv, err := testserver.Start(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +50,7 @@ func dialScripted(t *testing.T, steps ...testserver.Step) (*engineConn, *recorde
 	}
 	u.Path = DefaultPath
 	cfg := defaultConfig()
-	cfg.transports = []Transport{WebSocket}
+	cfg.transports = transports
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	r := &recorder{frames: make(chan string, 16), ended: make(chan error, 1)}
@@ -181,25 +188,9 @@ func TestUpgradeStateReleased(t *testing.T) {
 		{"refused", []string{"polling"}, transport.NamePolling},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, err := testserver.Start(testserver.WithTransports(tc.transports...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { srv.Close() })
-			u, err := url.Parse(srv.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			u.Path = DefaultPath
-			cfg := defaultConfig()
+			c, _ := dialTestServer(t, []Transport{Polling, WebSocket}, testserver.WithTransports(tc.transports...))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			r := &recorder{frames: make(chan string, 16), ended: make(chan error, 1)}
-			c, err := dialEngine(ctx, &cfg, &transport.Config{URL: u}, func(*engineConn) connHandler { return r })
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(c.close)
 			for c.upg.Load() != nil {
 				if ctx.Err() != nil {
 					t.Fatal("the upgrade's state is still kept")

@@ -157,15 +157,7 @@ func BenchmarkAck(b *testing.B) {
 		b.ResetTimer()
 		cpu0 := testutil.CPUTime()
 		for i := range lat {
-			t0 := time.Now()
-			f, err := s.EmitWithAck(ctx, "ack", payload)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := f.Wait(ctx); err != nil {
-				b.Fatal(err)
-			}
-			lat[i] = time.Since(t0)
+			lat[i] = sioRoundTrip(b, ctx, s)
 		}
 		reportCPU(b, cpu0)
 		reportLatency(b, lat)
@@ -212,17 +204,7 @@ func BenchmarkAckPaired(b *testing.B) {
 	defer s.Close()
 	c := rawDial(b, ctx, srv.URL())
 	defer c.CloseNow()
-	sioRT := func() time.Duration {
-		t0 := time.Now()
-		f, err := s.EmitWithAck(ctx, "ack", payload)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := f.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
-		return time.Since(t0)
-	}
+	sioRT := func() time.Duration { return sioRoundTrip(b, ctx, s) }
 	rawRT := func(i int) time.Duration {
 		t0 := time.Now()
 		id := strconv.Itoa(i)
@@ -253,6 +235,20 @@ func BenchmarkAckPaired(b *testing.B) {
 	b.ReportMetric(p50(sioLat)/p50(rawLat), "p50-ratio")
 	b.ReportMetric(p99(sioLat), "sio-p99-µs")
 	b.ReportMetric(p99(rawLat), "raw-p99-µs")
+}
+
+// sioRoundTrip makes one acknowledged round trip and returns how long it
+// took.
+func sioRoundTrip(b *testing.B, ctx context.Context, s *sio.Socket) time.Duration {
+	t0 := time.Now()
+	f, err := s.EmitWithAck(ctx, "ack", payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.Wait(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(t0)
 }
 
 // reportCPU reports the CPU time the client process used per operation
