@@ -3,13 +3,16 @@ package sio
 import (
 	"context"
 	"errors"
+	"io"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sio-go/sio/packet"
 	"github.com/sio-go/sio/test/testserver"
 	"github.com/sio-go/sio/transport"
+	"golang.org/x/sync/errgroup"
 )
 
 // The Engine.IO connection on its own, against test/testserver scripts:
@@ -204,5 +207,98 @@ func TestUpgradeStateReleased(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// fakeTransport is a transport.Conn driven by the test: Read returns what
+// in gives, Write records each batch and, while hold is open, waits.
+type fakeTransport struct {
+	in      chan packet.Frame
+	hold    chan struct{} // closed: writes go through
+	writing chan struct{} // a Write has started
+	batches chan []string
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newFakeTransport() *fakeTransport {
+	return &fakeTransport{in: make(chan packet.Frame), hold: make(chan struct{}), writing: make(chan struct{}, 16), batches: make(chan []string, 16), done: make(chan struct{})}
+}
+
+func (f *fakeTransport) Name() string { return transport.NameWebSocket }
+
+func (f *fakeTransport) Read(ctx context.Context) (packet.Frame, error) {
+	select {
+	case fr := <-f.in:
+		return fr, nil
+	case <-f.done:
+		return packet.Frame{}, io.EOF
+	}
+}
+
+func (f *fakeTransport) Write(ctx context.Context, frames []packet.Frame) error {
+	f.writing <- struct{}{}
+	select {
+	case <-f.hold:
+	case <-f.done:
+		return io.EOF
+	}
+	var b []string
+	for _, fr := range frames {
+		b = append(b, string(fr.Data))
+	}
+	f.batches <- b
+	return nil
+}
+
+func (f *fakeTransport) Close() error                  { f.Abort(); return nil }
+func (f *fakeTransport) Abort()                        { f.once.Do(func() { close(f.done) }) }
+func (f *fakeTransport) FrameSize(fr packet.Frame) int { return len(fr.Data) }
+
+// A pong goes out first, before the data queued ahead of it, even when the
+// server's ping comes while the writer's queue is full and the writer is
+// stuck in a write: the reader never waits for room, and the heartbeat is
+// not delayed behind a full queue.
+func TestPongFirstWhenQueueFull(t *testing.T) {
+	tr := newFakeTransport()
+	var g errgroup.Group
+	r := &recorder{frames: make(chan string, 16), ended: make(chan error, 1)}
+	open := packet.Open{SID: "s", PingInterval: time.Minute, PingTimeout: time.Minute}
+	c := startEngine(&g, tr, 4, open, 0, func(*engineConn) connHandler { return r }, nil, nil)
+	defer func() {
+		c.fail(errClientClose)
+		g.Wait()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.send(ctx, message("first"), nil, false); err != nil {
+		t.Fatal(err)
+	}
+	<-tr.writing // the writer is stuck writing "first"
+	for c.trySend(message("fill"), nil, false) == nil { // and its queue fills
+	}
+	select {
+	case tr.in <- packet.TextFrame(packet.FramePing, ""): // read at once: the reader does not wait
+	case <-ctx.Done():
+		t.Fatal("the reader did not take the ping")
+	}
+	for c.due.Load() == 0 { // the reader has asked for the pong
+		if ctx.Err() != nil {
+			t.Fatal("the reader did not ask for a pong")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(tr.hold)
+	var got [][]string
+	for len(got) < 2 {
+		select {
+		case b := <-tr.batches:
+			got = append(got, b)
+		case <-ctx.Done():
+			t.Fatalf("batches %q", got)
+		}
+	}
+	if got[0][0] != "4first" || got[1][0] != "3" {
+		t.Fatalf("batches %q, want 4first, then one that starts with the pong 3", got)
 	}
 }
