@@ -274,7 +274,7 @@ func TestPongFirstWhenQueueFull(t *testing.T) {
 	if err := c.send(ctx, message("first"), nil, false); err != nil {
 		t.Fatal(err)
 	}
-	<-tr.writing // the writer is stuck writing "first"
+	<-tr.writing                                        // the writer is stuck writing "first"
 	for c.trySend(message("fill"), nil, false) == nil { // and its queue fills
 	}
 	select {
