@@ -274,8 +274,9 @@ func TestPongFirstWhenQueueFull(t *testing.T) {
 	if err := c.send(ctx, message("first"), nil, false); err != nil {
 		t.Fatal(err)
 	}
-	<-tr.writing                                        // the writer is stuck writing "first"
-	for c.trySend(message("fill"), nil, false) == nil { // and its queue fills
+	// The writer is stuck writing "first", and its queue fills.
+	<-tr.writing
+	for c.trySend(message("fill"), nil, false) == nil {
 	}
 	select {
 	case tr.in <- packet.TextFrame(packet.FramePing, ""): // read at once: the reader does not wait
