@@ -158,6 +158,31 @@ func TestWriterHandsOverWhenIdle(t *testing.T) {
 	}
 }
 
+// Close races the writer's hand-overs and the heartbeat: with pings every
+// 2 ms, a connection's writer hands over to a new goroutine after nearly
+// every pong, and Close, at any point, still returns with every goroutine
+// gone (TestMain's goleak, and the race detector, check the rest).
+func TestCloseRacesWriterHandOver(t *testing.T) {
+	srv := startServer(t, testserver.WithPingInterval(2*time.Millisecond), testserver.WithPingTimeout(10*time.Second))
+	for i := range 40 {
+		s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
+		time.Sleep(time.Duration(i%8) * time.Millisecond)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.Close()
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Close did not return", i)
+		}
+		if kinds, total := clientGoroutines(); total != 0 {
+			t.Fatalf("round %d: goroutines left after Close: %v", i, kinds)
+		}
+	}
+}
+
 // Once upgraded, a client keeps no connection of its polling phase
 // reachable: each of its TCP connections but the WebSocket's is freed by
 // the garbage collector, though the program's transport keeps idle
