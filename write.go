@@ -54,10 +54,6 @@ func newGate() *gate { return &gate{written: make(chan struct{})} }
 type writer struct {
 	batch []packet.Frame
 	sent  []*gate // shut by the messages in batch
-	msgs  int     // messages in batch (the rest are heartbeats)
-	// handOver: this goroutine is done; a fresh one is to take over
-	// (see writeLoop).
-	handOver bool
 }
 
 // writeLoop is the writer goroutine: the only one that writes the
@@ -78,10 +74,11 @@ func (c *engineConn) writeLoop() error {
 	var w writer
 	for !c.ended() {
 		item := <-c.out
-		if err := c.flush(&w, &item); err != nil {
+		handOver, err := c.flush(&w, &item)
+		if err != nil {
 			return err
 		}
-		if w.handOver {
+		if handOver {
 			c.running.Add(1)
 			c.spawn(c.writeLoop)
 			return nil
@@ -93,24 +90,26 @@ func (c *engineConn) writeLoop() error {
 // flush follows first and whatever else is queued, up to maxBatch frames
 // or an instruction to hold or close, and writes the batch: a pong or ping
 // that is due first (a full data queue must not delay heartbeats). It
-// returns errClientClose once it has written what came before a close.
-func (c *engineConn) flush(w *writer, first *outgoing) error {
+// returns errClientClose once it has written what came before a close, and
+// handOver when the connection looks idle (see writeLoop).
+func (c *engineConn) flush(w *writer, first *outgoing) (handOver bool, err error) {
 	c.appendDue(w)
+	msgs := 0 // messages taken; the rest of the batch is heartbeats
 	for item := *first; ; {
 		switch item.op {
 		case opMessage:
 			w.batch, w.sent = appendItem(w.batch, w.sent, item)
-			w.msgs++
+			msgs++
 		case opClose:
 			c.appendDue(w)
-			return c.closeGracefully(w)
+			return false, c.closeGracefully(w)
 		case opHold:
-			// What came before the hold goes as it was to go.
+			// What came before the hold goes as it was to go; after the
+			// upgrade, the stack polling grew goes.
 			if err := c.write(w); err != nil {
-				return err
+				return false, err
 			}
-			w.handOver = true // the stack polling grew goes
-			return c.holdForProbe()
+			return true, c.holdForProbe()
 		}
 		if len(w.batch) >= c.maxBatch {
 			break
@@ -127,9 +126,9 @@ func (c *engineConn) flush(w *writer, first *outgoing) error {
 	c.appendDue(w)
 	// Heartbeats only, or the connection's first batch (its CONNECTs,
 	// after which many a connection idles): the connection looks idle.
-	w.handOver = len(w.batch) > 0 && (w.msgs == 0 || !c.wroteFirst)
+	handOver = len(w.batch) > 0 && (msgs == 0 || !c.wroteFirst)
 	c.wroteFirst = true
-	return c.write(w)
+	return handOver, c.write(w)
 }
 
 // appendDue adds the heartbeat frames that are due to the batch.
@@ -161,7 +160,7 @@ func (c *engineConn) write(w *writer) error {
 	}
 	clear(w.batch) // drop references to written payloads and gates
 	clear(w.sent)
-	w.batch, w.sent, w.msgs = w.batch[:0], w.sent[:0], 0
+	w.batch, w.sent = w.batch[:0], w.sent[:0]
 	if cap(w.batch) > 2*c.maxBatch {
 		w.batch = nil // a burst of attachments grew it: give it back
 	}
