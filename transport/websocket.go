@@ -147,6 +147,9 @@ func (w *webSocket) FrameSize(f packet.Frame) int {
 }
 
 func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
+	if ctx.Done() != nil {
+		return w.readWithin(ctx)
+	}
 	// c.Read would io.ReadAll the message: see readAll for why not.
 	typ, r, err := w.c.Reader(ctx)
 	if err != nil {
@@ -155,6 +158,21 @@ func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 	// The rest is a function of its own: an idle reader waits in Reader,
 	// and the frames below it are what its goroutine's stack holds then.
 	return w.readMessage(typ, r)
+}
+
+// readWithin is Read bounded by ctx. coder/websocket keeps the context of
+// a message's read until the next message starts, which on an idle
+// connection is the server's next ping: the upgrade's probe would keep its
+// context, timer included, that long. So ctx is not handed to it; ctx's
+// end closes the connection instead, as coder/websocket's own handling of
+// a cancelled read does.
+func (w *webSocket) readWithin(ctx context.Context) (packet.Frame, error) {
+	stop := context.AfterFunc(ctx, w.Abort)
+	f, err := w.Read(context.Background())
+	if !stop() && err != nil {
+		return packet.Frame{}, ctx.Err()
+	}
+	return f, err
 }
 
 // readMessage reads the message that Reader returned.

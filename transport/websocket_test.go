@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -215,5 +218,51 @@ func TestWebSocketBadScheme(t *testing.T) {
 	u, _ := url.Parse("ftp://example.com/engine.io/")
 	if _, err := DialWebSocket(context.Background(), Config{URL: u}, ""); err == nil {
 		t.Fatal("DialWebSocket of an ftp URL succeeded")
+	}
+}
+
+// A Read given a context keeps nothing of it once it returns, even while no
+// further message comes: coder/websocket would keep the context of a
+// message's read until the next message starts, which after an upgrade's
+// probe is the server's next ping.
+func TestWebSocketReadKeepsNoContext(t *testing.T) {
+	cfg := wsServer(t, func(ctx context.Context, c *websocket.Conn, r *http.Request) {
+		c.Write(ctx, websocket.MessageText, []byte("3probe"))
+	})
+	c := dialWS(t, cfg, "S1")
+	var freed atomic.Bool
+	func() {
+		type key struct{}
+		marker := new([64]byte)
+		runtime.AddCleanup(marker, func(f *atomic.Bool) { f.Store(true) }, &freed)
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), key{}, marker), testTimeout)
+		defer cancel()
+		f, err := c.Read(ctx)
+		if err != nil || string(f.Data) != "3probe" {
+			t.Fatalf("Read = %q, %v", f.Data, err)
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !freed.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the context of a Read that returned is still reachable")
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A Read whose context ends while it waits returns the context's error and
+// closes the connection, as coder/websocket does with a context it is given.
+func TestWebSocketReadContextEnds(t *testing.T) {
+	cfg := wsServer(t, func(ctx context.Context, c *websocket.Conn, r *http.Request) {})
+	c := dialWS(t, cfg, "S1")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Read(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Read = %v, want %v", err, context.DeadlineExceeded)
+	}
+	if _, err := c.Read(context.Background()); err == nil {
+		t.Fatal("Read after a Read cut by its context: no error, want the connection closed")
 	}
 }
