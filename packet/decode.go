@@ -10,10 +10,16 @@ import (
 // decoder is the Decoder of the JSON codec. It holds one binary packet
 // while its attachments arrive.
 type decoder struct {
-	max     int    // attachments accepted per packet
-	waiting bool   // a binary packet waits for attachments
-	want    int    // attachments announced by the waiting packet
-	pending Packet // the waiting packet
+	max     int      // attachments accepted per packet
+	waiting *binWait // the binary packet that waits for attachments, if any
+}
+
+// binWait is a binary packet waiting for its attachments. A decoder makes
+// one per binary packet rather than holding one: every connection has a
+// decoder, and few ever see a binary packet.
+type binWait struct {
+	p       Packet
+	want    int    // attachments announced
 	head    []byte // its text frame, for placeholder checks and errors
 	payload []byte // its JSON payload
 }
@@ -31,23 +37,23 @@ type decoder struct {
 // modify or reuse frame buffers afterwards. Namespace is "/" for the main
 // namespace. After an error the pending packet, if any, is dropped.
 func (d *decoder) Decode(f Frame) (Packet, bool, error) {
+	w := d.waiting
 	if f.Binary {
-		if !d.waiting {
+		if w == nil {
 			return Packet{}, false, decodeError(ErrUnexpectedAttachment, f.Data)
 		}
-		d.pending.Attachments = append(d.pending.Attachments, f.Data)
-		if len(d.pending.Attachments) < d.want {
+		w.p.Attachments = append(w.p.Attachments, f.Data)
+		if len(w.p.Attachments) < w.want {
 			return Packet{}, false, nil
 		}
-		p, head, payload := d.pending, d.head, d.payload
-		d.reset()
-		if err := checkPlaceholders(payload, len(p.Attachments)); err != nil {
-			return Packet{}, false, decodeError(err, head)
+		d.waiting = nil
+		if err := checkPlaceholders(w.payload, len(w.p.Attachments)); err != nil {
+			return Packet{}, false, decodeError(err, w.head)
 		}
-		return p, true, nil
+		return w.p, true, nil
 	}
-	if d.waiting {
-		d.reset()
+	if w != nil {
+		d.waiting = nil
 		return Packet{}, false, decodeError(ErrMissingAttachments, f.Data)
 	}
 	if len(f.Data) == 0 || f.Data[0] != '0'+byte(FrameMessage) {
@@ -63,13 +69,8 @@ func (d *decoder) Decode(f Frame) (Packet, bool, error) {
 	}
 	// Never trust the announced count for allocation beyond a small bound.
 	p.Attachments = make([][]byte, 0, min(count, 8))
-	d.pending, d.head, d.payload, d.want, d.waiting = p, f.Data, payload, count, true
+	d.waiting = &binWait{p: p, want: count, head: f.Data, payload: payload}
 	return Packet{}, false, nil
-}
-
-// reset drops the pending packet.
-func (d *decoder) reset() {
-	d.pending, d.head, d.payload, d.want, d.waiting = Packet{}, nil, nil, 0, false
 }
 
 // checkPlaceholders verifies that every placeholder in payload refers to
