@@ -33,8 +33,11 @@ type mailbox struct {
 	maxCount int
 	maxBytes int64
 
-	quit chan struct{} // closed by discard: the pump stops at once
-	pump sync.WaitGroup
+	// quit, closed by discard, stops the pump at once. It is made with
+	// the first pump: most mailboxes never need one.
+	quit      chan struct{}
+	discarded bool
+	pump      sync.WaitGroup
 }
 
 func newMailbox(maxCount int, maxBytes int64) *mailbox {
@@ -42,7 +45,6 @@ func newMailbox(maxCount int, maxBytes int64) *mailbox {
 		ch:       make(chan Event, mailboxBuffer),
 		maxCount: maxCount,
 		maxBytes: maxBytes,
-		quit:     make(chan struct{}),
 	}
 }
 
@@ -111,8 +113,11 @@ func (m *mailbox) deliver(ev Event) {
 	}
 	if !m.pumping {
 		m.pumping = true
+		if m.quit == nil {
+			m.quit = make(chan struct{})
+		}
 		m.pump.Add(1)
-		go m.run()
+		go m.run(m.quit)
 	}
 }
 
@@ -120,7 +125,7 @@ func (m *mailbox) pending() int { return len(m.queue) - m.head }
 
 // run is the pump: it moves queued events into the channel, blocking on
 // the program, and exits when the queue is empty or the mailbox discarded.
-func (m *mailbox) run() {
+func (m *mailbox) run(quit <-chan struct{}) {
 	defer m.pump.Done()
 	for {
 		m.mu.Lock()
@@ -144,7 +149,7 @@ func (m *mailbox) run() {
 
 		select {
 		case m.ch <- ev:
-		case <-m.quit:
+		case <-quit:
 			return
 		}
 	}
@@ -173,10 +178,11 @@ func (m *mailbox) discard() {
 	if !m.ending {
 		m.ending = true
 	}
-	select {
-	case <-m.quit:
-	default:
-		close(m.quit)
+	if !m.discarded {
+		m.discarded = true
+		if m.quit != nil {
+			close(m.quit)
+		}
 	}
 	m.mu.Unlock()
 	m.pump.Wait()
