@@ -143,10 +143,24 @@ func (s *Socket) leave(err error, tell bool) {
 // release records that the Manager has dropped the socket: its namespace
 // is free for another (see freed). The Manager calls it once, under its
 // mutex.
-func (s *Socket) release() { close(s.released) }
+func (s *Socket) release() {
+	s.isReleased = true
+	if s.released != nil {
+		close(s.released)
+	}
+}
 
 // freed returns a channel closed once the Manager has dropped the socket.
-func (s *Socket) freed() <-chan struct{} { return s.released }
+// The Manager's mutex is held.
+func (s *Socket) freed() <-chan struct{} {
+	if s.released == nil {
+		s.released = make(chan struct{})
+		if s.isReleased {
+			close(s.released)
+		}
+	}
+	return s.released
+}
 
 // undelivered returns the socket's mailbox while it still has events to
 // deliver, nil once Events is closed.

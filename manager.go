@@ -201,9 +201,10 @@ func (m *Manager) socket(ctx context.Context, nsp string, scfg socketConfig) (*S
 			}
 			return old, nil
 		}
+		freed := old.freed()
 		m.mu.Unlock()
 		select {
-		case <-old.freed():
+		case <-freed:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

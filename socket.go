@@ -24,10 +24,13 @@ type Socket struct {
 	acks ack.Table[Args]
 	box  *mailbox
 	done chan struct{} // closed when the socket has ended
-	// released is closed when the Manager has dropped the socket: its
-	// namespace is free for another.
-	released chan struct{}
-	timers   sync.WaitGroup // ack timers not stopped yet; see stopTimer
+	// released is closed when the Manager has dropped the socket (its
+	// namespace is free for another), isReleased set. Guarded by
+	// Manager.mu; released is made when first asked for (see freed):
+	// few sockets are ever waited for.
+	released   chan struct{}
+	isReleased bool
+	timers     sync.WaitGroup // ack timers not stopped yet; see stopTimer
 
 	mu sync.Mutex // after Manager.mu, before mailbox.mu and s.acks (see Manager.dialMu)
 	// life ends when the socket does: it bounds what the socket's own
@@ -77,7 +80,6 @@ func newSocket(m *Manager, nsp string, cfg socketConfig, auth json.RawMessage) *
 		offline:  offlineQueue{limit: cfg.offlineQueue},
 		box:      newMailbox(cfg.queueEvents, cfg.queueBytes),
 		done:     make(chan struct{}),
-		released: make(chan struct{}),
 		joined:   make(chan error, 1),
 		rejoined: make(chan error, 1),
 	}
