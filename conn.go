@@ -75,6 +75,7 @@ type engineConn struct {
 	out      chan outgoing
 	maxBatch int           // frames the writer takes from out per write
 	due      atomic.Uint32 // heartbeat frames for the writer to send first: duePong, duePing
+	w        writer        // the writer goroutine's own
 	// wroteFirst: the connection's first batch is written. The writer's
 	// own (writers take over one from another, never at once).
 	wroteFirst bool
@@ -161,34 +162,41 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 		u := newUpgrading()
 		c.upg.Store(u)
 		c.running.Store(4)
-		c.spawn(func() error { return c.upgrade(u, upgradeTo) })
+		c.spawn(func(c *engineConn) error { return c.upgrade(u, upgradeTo) })
 	}
-	c.spawn(c.readLoop)
-	c.spawn(c.writeLoop)
-	c.spawn(c.heartbeat)
+	c.spawn((*engineConn).readLoop)
+	c.spawn((*engineConn).writeLoop)
+	c.spawn((*engineConn).heartbeat)
 	return c
 }
 
-func (c *engineConn) spawn(fn func() error) {
-	c.g.Go(func() error {
-		// A goroutine that returns nil either saw the connection end
-		// (reader, writer, heartbeat) or is done with its job while the
-		// connection goes on (upgrade): neither ends the connection.
-		err := fn()
-		if err != nil {
-			c.fail(err)
-		}
-		if c.running.Add(-1) == 0 {
-			c.fail(ErrTransportClose) // a no-op: some goroutine failed first
-			c.rtr.Close()
-			c.wtr.Close()
-			c.dropUpgrade()
-			c.log.connEnded(c.open.SID, c.err)
-			c.handler.connEnded(c.err)
-			close(c.done)
-		}
-		return err
-	})
+// spawn starts fn on a goroutine of the connection's errgroup. fn is a
+// method expression (or takes c as one), and the goroutine's bottom frame
+// only calls it and exited: an idle goroutine's stack holds that frame,
+// and every goroutine's starting size depends on it (see "Goroutine
+// stacks" in doc.go).
+func (c *engineConn) spawn(fn func(*engineConn) error) {
+	c.g.Go(func() error { return c.exited(fn(c)) })
+}
+
+// exited is the end of one of the connection's goroutines, which returned
+// err. A goroutine that returns nil either saw the connection end (reader,
+// writer, heartbeat) or is done with its job while the connection goes on
+// (upgrade): neither ends the connection. The last one out reports the end.
+func (c *engineConn) exited(err error) error {
+	if err != nil {
+		c.fail(err)
+	}
+	if c.running.Add(-1) == 0 {
+		c.fail(ErrTransportClose) // a no-op: some goroutine failed first
+		c.rtr.Close()
+		c.wtr.Close()
+		c.dropUpgrade()
+		c.log.connEnded(c.open.SID, c.err)
+		c.handler.connEnded(c.err)
+		close(c.done)
+	}
+	return err
 }
 
 // fail records the connection's first error and stops every goroutine.

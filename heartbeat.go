@@ -17,9 +17,10 @@ func (c *engineConn) heartbeat() error {
 	}
 	// An idle heartbeat waits on its timer alone (fail fires it), not in
 	// a select: the smaller stack that leaves it counts for every
-	// goroutine (see "Goroutine stacks" in doc.go).
+	// goroutine (see "Goroutine stacks" in doc.go). It stops the timer
+	// where it returns, not in a deferred call, which would take frame
+	// space too.
 	t := c.beat
-	defer t.Stop()
 	for {
 		<-t.C
 		if c.ended() {
@@ -28,8 +29,9 @@ func (c *engineConn) heartbeat() error {
 		if err := c.checkHeard(t); err != nil {
 			return err
 		}
-		if c.ended() {
-			return nil // fail fired the timer before checkHeard reset it
+		if c.ended() { // fail fired the timer before checkHeard reset it
+			t.Stop()
+			return nil
 		}
 	}
 }

@@ -50,7 +50,7 @@ func (c *engineConn) readFailed(err error) error {
 		// deep in net/http's client while polling, and an idle goroutine
 		// keeps the stack it grew to.
 		c.running.Add(1)
-		c.spawn(c.readLoop)
+		c.spawn((*engineConn).readLoop)
 		return nil
 	case <-c.ctx.Done():
 		return context.Cause(c.ctx)

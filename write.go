@@ -50,7 +50,9 @@ type gate struct {
 
 func newGate() *gate { return &gate{written: make(chan struct{})} }
 
-// writer is the writer goroutine's state between two writes.
+// writer is the writer goroutine's state between two writes. It lives in
+// the engineConn rather than in the writer's frame, which an idle writer's
+// stack holds.
 type writer struct {
 	batch []packet.Frame
 	sent  []*gate // shut by the messages in batch
@@ -71,20 +73,32 @@ type writer struct {
 // 2 KiB it starts with, and a busy one pays for one goroutine per ping
 // interval at most.
 func (c *engineConn) writeLoop() error {
-	var w writer
-	for !c.ended() {
+	for {
 		item := <-c.out
-		handOver, err := c.flush(&w, &item)
-		if err != nil {
+		if done, err := c.took(&item); done {
 			return err
 		}
-		if handOver {
-			c.running.Add(1)
-			c.spawn(c.writeLoop)
-			return nil
-		}
 	}
-	return nil
+}
+
+// took writes item and what is queued after it (see flush). It reports
+// done when this writer goroutine ends: the connection ended (fail wakes
+// the writer to see it), or the writer handed over to a fresh one.
+func (c *engineConn) took(item *outgoing) (done bool, err error) {
+	if c.ended() {
+		return true, nil
+	}
+	handOver, err := c.flush(&c.w, item)
+	if err != nil {
+		return true, err
+	}
+	if !handOver {
+		return false, nil
+	}
+	c.w = writer{} // a burst's batch is not kept for the next
+	c.running.Add(1)
+	c.spawn((*engineConn).writeLoop)
+	return true, nil
 }
 
 // flush follows first and whatever else is queued, up to maxBatch frames
