@@ -1,6 +1,9 @@
 package transport
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // ownClient returns the client of one polling session or one WebSocket
 // dial: a copy of hc (http.DefaultClient when nil) with a clone t of its
@@ -36,4 +39,25 @@ func ownClient(hc *http.Client) (c *http.Client, t *http.Transport, closeIdle fu
 	own := *hc
 	own.Transport = t
 	return &own, t, t.CloseIdleConnections
+}
+
+// http1Only makes t, a clone, speak HTTP/1.1 alone. A clone configures
+// HTTP/2 on its first request (about twenty objects and 3 KiB, every
+// session and every WebSocket dial) even where HTTP/2 cannot be used: a
+// WebSocket handshake is an HTTP/1.1 upgrade (net/http sends it over
+// HTTP/1.1 whatever t allows), and over http:// net/http speaks HTTP/2 only
+// when t enables unencrypted HTTP/2, and t is then left as it is. Its TLS
+// configuration stops offering h2 too (net/http adds h2 to a transport's
+// once it has used HTTP/2): a TLS proxy could agree to it.
+func http1Only(t *http.Transport) {
+	if t == nil || t.Protocols != nil && t.Protocols.UnencryptedHTTP2() {
+		return
+	}
+	var p http.Protocols
+	p.SetHTTP1(true)
+	t.Protocols = &p
+	if c := t.TLSClientConfig; c != nil && slices.Contains(c.NextProtos, "h2") {
+		// c is the clone's own; its NextProtos is shared with the original.
+		c.NextProtos = slices.DeleteFunc(slices.Clone(c.NextProtos), func(p string) bool { return p == "h2" })
+	}
 }

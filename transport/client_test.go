@@ -2,12 +2,16 @@ package transport
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/sio-go/sio/packet"
 )
 
@@ -108,4 +112,48 @@ func TestPollingLeavesNoIdleConnections(t *testing.T) {
 			tr.waitClosed(t)
 		})
 	}
+}
+
+// Over https, polling speaks HTTP/2 when the client and server can, and a
+// WebSocket still opens over the same client: a clone is limited to
+// HTTP/1.1 only where HTTP/2 could not be used anyway (a WebSocket
+// handshake, or http:// without unencrypted HTTP/2).
+func TestHTTP2WhereItCanBeUsed(t *testing.T) {
+	protos := make(chan int, 10)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("transport") == "websocket" {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			c.Read(r.Context()) // until the client closes
+			return
+		}
+		protos <- r.ProtoMajor
+		io.WriteString(w, openBody(1000000))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL + "/engine.io/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{URL: u, HTTPClient: srv.Client()}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	p, err := DialPolling(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if got := <-protos; got != 2 {
+		t.Errorf("polling over https with an HTTP/2 client and server: HTTP/%d, want HTTP/2", got)
+	}
+	ws, err := DialWebSocket(ctx, cfg, "S1")
+	if err != nil {
+		t.Fatalf("WebSocket over https with an HTTP/2 client and server: %v", err)
+	}
+	ws.Close()
 }

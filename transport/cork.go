@@ -77,6 +77,7 @@ func corkingClient(hc *http.Client) (client *http.Client, closeIdle func(), cork
 	if t == nil {
 		return client, closeIdle, nil
 	}
+	http1Only(t)
 	dial := t.DialContext
 	if dial == nil {
 		var d net.Dialer

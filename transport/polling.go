@@ -163,7 +163,11 @@ func DialPolling(ctx context.Context, cfg Config) (Conn, error) {
 		maxPayload: int(min(max(cfg.MaxPayload, 0), math.MaxInt)), // until the open packet says
 		post:       make(chan struct{}, 1),
 	}
-	p.client, _, p.closeIdle = ownClient(cfg.HTTPClient)
+	var t *http.Transport
+	p.client, t, p.closeIdle = ownClient(cfg.HTTPClient)
+	if u.Scheme == "http" {
+		http1Only(t)
+	}
 	if p.frameLimit <= 0 {
 		p.frameLimit = defaultPollLimit
 	}
