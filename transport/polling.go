@@ -641,14 +641,26 @@ func (p *polling) sendClose() {
 // request), and the connection dialed for it may come back to the pool
 // after it failed: that function closes the pool again then.
 func (p *polling) requestContext(ctx context.Context) (context.Context, func()) {
+	if ctx.Done() == nil {
+		// Only Close ends the request (the reader's polls, the writer's
+		// POSTs): the session's own context is the request's, and every
+		// request of a session costs two contexts fewer.
+		return p.life, p.closeIdleIfClosed
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(p.life, cancel)
 	return ctx, func() {
 		stop()
 		cancel()
-		if p.life.Err() != nil {
-			p.closeIdle()
-		}
+		p.closeIdleIfClosed()
+	}
+}
+
+// closeIdleIfClosed closes the pool again once Close has run (see
+// requestContext).
+func (p *polling) closeIdleIfClosed() {
+	if p.life.Err() != nil {
+		p.closeIdle()
 	}
 }
 
