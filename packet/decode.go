@@ -153,7 +153,7 @@ func parsePacket(s []byte, maxAttachments int) (p Packet, count int, payload []b
 
 	if i < len(s) {
 		payload = s[i:]
-		if !json.Valid(payload) || !utf8.Valid(payload) {
+		if !validJSON(payload) || !utf8.Valid(payload) {
 			return p, 0, nil, ErrBadJSON
 		}
 		payload = trimSpace(payload)
