@@ -167,10 +167,17 @@ func (w *webSocket) Read(ctx context.Context) (packet.Frame, error) {
 // end closes the connection instead, as coder/websocket's own handling of
 // a cancelled read does.
 func (w *webSocket) readWithin(ctx context.Context) (packet.Frame, error) {
-	stop := context.AfterFunc(ctx, w.Abort)
+	aborted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		w.Abort()
+		close(aborted)
+	})
 	f, err := w.Read(context.Background())
-	if !stop() && err != nil {
-		return packet.Frame{}, ctx.Err()
+	if !stop() {
+		<-aborted // no goroutine of this call outlives it
+		if err != nil {
+			return packet.Frame{}, ctx.Err()
+		}
 	}
 	return f, err
 }
