@@ -123,12 +123,15 @@
 // (spawn), the loops do their work in functions of their own, and the
 // writer keeps its state in the connection. An idle writer then uses about
 // 0.55 KiB and a heartbeat 0.4, for an average of 0.95 KiB: some room for
-// the deeper goroutines of a connection still polling. The heartbeat keeps
-// 2 KiB. The reader grows to 4 KiB on its first read, as a bare WebSocket
-// connection's reader does; the writer grows to 4 KiB when it writes, so
-// when the connection looks idle (after its first batch, after a batch of
-// heartbeats only, after the upgrade) it hands over to a fresh writer
-// goroutine and its stack is freed.
+// the deeper goroutines of a connection still polling. The reader grows to
+// 4 KiB on its first read, as a bare WebSocket connection's reader does;
+// the writer grows to 4 KiB when it writes, so when the connection looks
+// idle (after its first batch, after a batch of heartbeats only, after the
+// upgrade) it hands over to a fresh writer goroutine and its stack is
+// freed. The heartbeat hands over too, each time its timer finds the
+// connection alive (about once a ping interval): one started while many
+// clients were polling may have started at 4 KiB, and its successor starts
+// at the size of the moment, 2 KiB once the clients are idle.
 //
 // One received event: the reader reads a frame and, if it is a message,
 // hands it to sioConn, which decodes it and routes the packet to the socket

@@ -20,20 +20,27 @@ func (c *engineConn) heartbeat() error {
 	// goroutine (see "Goroutine stacks" in doc.go). It stops the timer
 	// where it returns, not in a deferred call, which would take frame
 	// space too.
+	//
+	// Each time the timer finds the connection alive (about once a ping
+	// interval), the heartbeat hands over to a fresh goroutine, as the
+	// writer does after a pong: a goroutine keeps the stack it started
+	// with, and one started while clients were still polling may have
+	// started at 4 KiB. Its successor starts at the size of the moment.
 	t := c.beat
-	for {
-		<-t.C
-		if c.ended() {
-			return nil
-		}
-		if err := c.checkHeard(t); err != nil {
-			return err
-		}
-		if c.ended() { // fail fired the timer before checkHeard reset it
-			t.Stop()
-			return nil
-		}
+	<-t.C
+	if c.ended() {
+		return nil
 	}
+	if err := c.checkHeard(t); err != nil {
+		return err
+	}
+	if c.ended() { // fail fired the timer before checkHeard reset it
+		t.Stop()
+		return nil
+	}
+	c.running.Add(1)
+	c.spawn((*engineConn).heartbeat)
+	return nil
 }
 
 // checkHeard ends the connection when no ping came for pingInterval +

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sio-go/sio/packet"
+	"golang.org/x/sync/errgroup"
 )
 
 // heartbeatConn is the part of an engineConn its heartbeat uses, and its
@@ -31,27 +32,30 @@ func heartbeatConn(eio int, interval, timeout time.Duration) (*engineConn, conte
 }
 
 // Engine.IO v4: pings every pingInterval keep the connection alive however
-// long; after the last one, it is dead exactly pingInterval + pingTimeout
-// later.
+// long, through the heartbeat's hand-overs; after the last one, it is dead
+// exactly pingInterval + pingTimeout later.
 func TestHeartbeatV4(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, cancel := heartbeatConn(4, 25*time.Second, 20*time.Second)
 		defer cancel(nil)
-		done := make(chan error, 1)
-		go func() { done <- c.heartbeat() }()
+		// Run as startEngine runs it, so that it can hand over; the
+		// count of one more keeps the last one out from ending a
+		// connection that has no transport.
+		c.g = new(errgroup.Group)
+		c.running.Store(2)
+		c.spawn((*engineConn).heartbeat)
+		defer c.g.Wait()
 		for range 20 {
 			time.Sleep(25 * time.Second)
 			c.heard()
 		}
 		synctest.Wait()
-		select {
-		case err := <-done:
+		if err := context.Cause(c.ctx); err != nil {
 			t.Fatalf("ended while pinged every interval: %v", err)
-		default:
 		}
 		last := time.Now()
-		err := <-done
-		if !errors.Is(err, ErrPingTimeout) {
+		<-c.ctx.Done()
+		if err := context.Cause(c.ctx); !errors.Is(err, ErrPingTimeout) {
 			t.Fatalf("err = %v, want ErrPingTimeout", err)
 		}
 		if d := time.Since(last); d != 45*time.Second {

@@ -119,12 +119,15 @@ func TestIdleGoroutines(t *testing.T) {
 
 // writerIDs returns the ids of the goroutines running a connection's
 // writer loop.
-func writerIDs() map[string]bool {
+func writerIDs() map[string]bool { return goroutineIDs("sio.(*engineConn).writeLoop") }
+
+// goroutineIDs returns the ids of the goroutines whose stack holds fn.
+func goroutineIDs(fn string) map[string]bool {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	ids := make(map[string]bool)
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "sio.(*engineConn).writeLoop") {
+		if strings.Contains(g, fn) {
 			ids[strings.Fields(g)[1]] = true
 		}
 	}
@@ -150,6 +153,33 @@ func TestWriterHandsOverWhenIdle(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the writer of an idle connection is the same goroutine after pings")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !s.Connected() {
+		t.Fatalf("disconnected: %v", s.Err())
+	}
+}
+
+// The heartbeat of an idle connection hands over to a fresh goroutine each
+// time its timer finds the connection alive, so that none keeps a stack it
+// started with while clients were still polling: the heartbeat is soon
+// another goroutine, and the connection lives on.
+func TestHeartbeatHandsOver(t *testing.T) {
+	srv := startServer(t, testserver.WithPingInterval(20*time.Millisecond), testserver.WithPingTimeout(200*time.Millisecond))
+	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
+	heartbeats := func() map[string]bool { return goroutineIDs("sio.(*engineConn).heartbeat") }
+	first := heartbeats()
+	if len(first) != 1 {
+		t.Fatalf("%d heartbeat goroutines, want 1", len(first))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if now := heartbeats(); len(now) == 1 && !maps.Equal(now, first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the heartbeat of an idle connection is the same goroutine after its timer fired")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
