@@ -166,14 +166,17 @@ func TestWriterHandsOverWhenIdle(t *testing.T) {
 // started with while clients were still polling: the heartbeat is soon
 // another goroutine, and the connection lives on.
 func TestHeartbeatHandsOver(t *testing.T) {
-	srv := startServer(t, testserver.WithPingInterval(20*time.Millisecond), testserver.WithPingTimeout(200*time.Millisecond))
+	// The timer fires pingInterval + pingTimeout after the last ping: a
+	// timeout of 500 ms lets it fire every half second or so, and leaves
+	// pings that much room to be late on a loaded machine.
+	srv := startServer(t, testserver.WithPingInterval(20*time.Millisecond), testserver.WithPingTimeout(500*time.Millisecond))
 	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
 	heartbeats := func() map[string]bool { return goroutineIDs("sio.(*engineConn).heartbeat") }
 	first := heartbeats()
 	if len(first) != 1 {
 		t.Fatalf("%d heartbeat goroutines, want 1", len(first))
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if now := heartbeats(); len(now) == 1 && !maps.Equal(now, first) {
 			break
