@@ -197,9 +197,24 @@ func TestHeartbeatHandsOver(t *testing.T) {
 // gone (TestMain's goleak, and the race detector, check the rest).
 func TestCloseRacesWriterHandOver(t *testing.T) {
 	srv := startServer(t, testserver.WithPingInterval(2*time.Millisecond), testserver.WithPingTimeout(10*time.Second))
-	for i := range 40 {
-		s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
-		time.Sleep(time.Duration(i%8) * time.Millisecond)
+	closeRacesHandOvers(t, srv.URL(), 8*time.Millisecond)
+}
+
+// The same with the heartbeat's hand-overs: its timer fires every 20 ms
+// or so (pingTimeout after the last ping), and Close comes at 40 points
+// spread over two such periods.
+func TestCloseRacesHeartbeatHandOver(t *testing.T) {
+	srv := startServer(t, testserver.WithPingInterval(2*time.Millisecond), testserver.WithPingTimeout(20*time.Millisecond))
+	closeRacesHandOvers(t, srv.URL(), 40*time.Millisecond)
+}
+
+// closeRacesHandOvers dials 40 times and closes each socket after a delay
+// spread over span: Close returns and leaves no goroutine.
+func closeRacesHandOvers(t *testing.T, url string, span time.Duration) {
+	const rounds = 40
+	for i := range rounds {
+		s := dial(t, url, sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
+		time.Sleep(span * time.Duration(i%rounds) / rounds)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
