@@ -382,3 +382,109 @@ type payload struct {
 	Data string
 	N    int
 }
+
+// A Socket call for a namespace whose rejoin was given up waits, without a
+// second CONNECT, until the server's late answer to the first one lets the
+// old socket leave; its context bounds that wait; and it joins then.
+func TestSocketWaitsForAbandonedRejoinToLeave(t *testing.T) {
+	var connects atomic.Int32 // CONNECTs for /a on the second connection
+	srv := startServer(t, testserver.WithTransports("websocket"), testserver.WithHandler(func(ctx context.Context, c *testserver.Conn) error {
+		if err := c.SendOpen(testserver.Open{PingInterval: 25000, PingTimeout: 20000, MaxPayload: 1e6}); err != nil {
+			return err
+		}
+		answerA := c.Seq() == 1
+		for {
+			f, err := c.Read(ctx)
+			if err != nil {
+				return nil
+			}
+			switch {
+			case f.Text == `42["drop"]`:
+				return c.Cut()
+			case f.Text == `42["answer"]`: // the late answer to the rejoin of /a
+				answerA = true
+				if err := c.SendText(ctx, `40/a,{"sid":"late"}`); err != nil {
+					return nil
+				}
+				continue
+			}
+			nsp, ok := strings.CutPrefix(f.Text, "40")
+			if !ok {
+				continue
+			}
+			if nsp == "/a," && c.Seq() > 1 {
+				connects.Add(1)
+				if !answerA {
+					continue
+				}
+			}
+			if err := c.SendText(ctx, fmt.Sprintf(`40%s{"sid":"x-%d-%d"}`, nsp, c.Seq(), connects.Load())); err != nil {
+				return nil
+			}
+		}
+	}))
+	m := newManager(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithConnectTimeout(300*time.Millisecond),
+		sio.WithReconnect(sio.Backoff{Min: time.Millisecond, Max: time.Millisecond}))
+	main, a := managerSocket(t, m, "/"), managerSocket(t, m, "/a")
+	if err := main.Emit(testCtx(t), "drop"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, main); ev.Type != sio.EventDisconnect {
+		t.Fatalf("/: event %v, want disconnect", ev.Type)
+	}
+	if ev := next(t, main); ev.Type != sio.EventConnect {
+		t.Fatalf("/: event %v (%v), want connect", ev.Type, ev.Err)
+	}
+	select {
+	case <-a.Done(): // its rejoin was given up; it waits for the answer
+	case <-time.After(10 * time.Second):
+		t.Fatal("the unanswered rejoin of /a was not given up")
+	}
+
+	// The old /a has not left: a call whose context ends first fails with
+	// it, and sends nothing.
+	short, cancel := context.WithTimeout(testCtx(t), 200*time.Millisecond)
+	defer cancel()
+	if s, err := m.Socket(short, "/a"); !errors.Is(err, context.DeadlineExceeded) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Socket(/a) while the old one waits for its answer: %v, want a deadline", err)
+	}
+	type result struct {
+		s   *sio.Socket
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		s, err := m.Socket(testCtx(t), "/a")
+		got <- result{s, err}
+	}()
+	select {
+	case r := <-got:
+		t.Fatalf("Socket(/a) returned (%v) while the old one waits for its answer", r.err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if n := connects.Load(); n != 1 {
+		t.Fatalf("%d CONNECTs for /a on the new connection before the answer, want 1 (the rejoin)", n)
+	}
+	if err := main.Emit(testCtx(t), "answer"); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	select {
+	case r = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Socket(/a) still waits after the old one got its answer")
+	}
+	if r.err != nil {
+		t.Fatalf("Socket(/a) after the old one left: %v", r.err)
+	}
+	defer r.s.Close()
+	if !r.s.Connected() || r.s.ID() == "late" {
+		t.Fatalf("the new /a: connected %v, id %q", r.s.Connected(), r.s.ID())
+	}
+	if n := connects.Load(); n != 2 {
+		t.Fatalf("%d CONNECTs for /a on the new connection, want 2", n)
+	}
+}
