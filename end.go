@@ -144,20 +144,17 @@ func (s *Socket) leave(err error, tell bool) {
 // is free for another (see freed). The Manager calls it once, under its
 // mutex.
 func (s *Socket) release() {
-	s.isReleased = true
 	if s.released != nil {
 		close(s.released)
 	}
 }
 
 // freed returns a channel closed once the Manager has dropped the socket.
-// The Manager's mutex is held.
+// The Manager's mutex is held, and the socket is still registered (a
+// dropped one is nobody's to wait for), so release has not run yet.
 func (s *Socket) freed() <-chan struct{} {
 	if s.released == nil {
 		s.released = make(chan struct{})
-		if s.isReleased {
-			close(s.released)
-		}
 	}
 	return s.released
 }

@@ -24,13 +24,11 @@ type Socket struct {
 	acks ack.Table[Args]
 	box  *mailbox
 	done chan struct{} // closed when the socket has ended
-	// released is closed when the Manager has dropped the socket (its
-	// namespace is free for another), isReleased set. Guarded by
-	// Manager.mu; released is made when first asked for (see freed):
-	// few sockets are ever waited for.
-	released   chan struct{}
-	isReleased bool
-	timers     sync.WaitGroup // ack timers not stopped yet; see stopTimer
+	// released is closed when the Manager has dropped the socket: its
+	// namespace is free for another. Guarded by Manager.mu; made when
+	// first asked for (see freed): few sockets are ever waited for.
+	released chan struct{}
+	timers   sync.WaitGroup // ack timers not stopped yet; see stopTimer
 
 	mu sync.Mutex // after Manager.mu, before mailbox.mu and s.acks (see Manager.dialMu)
 	// life ends when the socket does: it bounds what the socket's own
