@@ -88,7 +88,7 @@ func (c *engineConn) took(item *outgoing) (done bool, err error) {
 	if c.ended() {
 		return true, nil
 	}
-	handOver, err := c.flush(&c.w, item)
+	handOver, err := c.flush(item)
 	if err != nil {
 		return true, err
 	}
@@ -106,8 +106,9 @@ func (c *engineConn) took(item *outgoing) (done bool, err error) {
 // that is due first (a full data queue must not delay heartbeats). It
 // returns errClientClose once it has written what came before a close, and
 // handOver when the connection looks idle (see writeLoop).
-func (c *engineConn) flush(w *writer, first *outgoing) (handOver bool, err error) {
-	c.appendDue(w)
+func (c *engineConn) flush(first *outgoing) (handOver bool, err error) {
+	w := &c.w
+	c.appendDue()
 	msgs := 0 // messages taken; the rest of the batch is heartbeats
 	for item := *first; ; {
 		switch item.op {
@@ -115,12 +116,12 @@ func (c *engineConn) flush(w *writer, first *outgoing) (handOver bool, err error
 			w.batch, w.sent = appendItem(w.batch, w.sent, item)
 			msgs++
 		case opClose:
-			c.appendDue(w)
-			return false, c.closeGracefully(w)
+			c.appendDue()
+			return false, c.closeGracefully()
 		case opHold:
 			// What came before the hold goes as it was to go; after the
 			// upgrade, the stack polling grew goes.
-			if err := c.write(w); err != nil {
+			if err := c.write(); err != nil {
 				return false, err
 			}
 			return true, c.holdForProbe()
@@ -137,16 +138,17 @@ func (c *engineConn) flush(w *writer, first *outgoing) (handOver bool, err error
 	}
 	// A wake taken above may stand for a heartbeat due since the first
 	// look: it is in this batch, or it would wait for the next item.
-	c.appendDue(w)
+	c.appendDue()
 	// Heartbeats only, or the connection's first batch (its CONNECTs,
 	// after which many a connection idles): the connection looks idle.
 	handOver = len(w.batch) > 0 && (msgs == 0 || !c.wroteFirst)
 	c.wroteFirst = true
-	return handOver, c.write(w)
+	return handOver, c.write()
 }
 
 // appendDue adds the heartbeat frames that are due to the batch.
-func (c *engineConn) appendDue(w *writer) {
+func (c *engineConn) appendDue() {
+	w := &c.w
 	due := c.due.Swap(0)
 	if due&duePong != 0 {
 		w.batch = append(w.batch, packet.TextFrame(packet.FramePong, ""))
@@ -157,7 +159,8 @@ func (c *engineConn) appendDue(w *writer) {
 }
 
 // write writes the batch, if any, and closes the gates its messages shut.
-func (c *engineConn) write(w *writer) error {
+func (c *engineConn) write() error {
+	w := &c.w
 	if len(w.batch) == 0 {
 		return nil
 	}
@@ -219,8 +222,8 @@ func appendItem(batch []packet.Frame, sent []*gate, item outgoing) ([]packet.Fra
 
 // closeGracefully writes what is left, then closes the transport the polite
 // way, and ends the connection as closed by the client.
-func (c *engineConn) closeGracefully(w *writer) error {
-	if err := c.write(w); err != nil {
+func (c *engineConn) closeGracefully() error {
+	if err := c.write(); err != nil {
 		return err
 	}
 	// Close while the context is alive: cancelling it first would make
