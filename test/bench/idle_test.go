@@ -41,32 +41,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 	} {
 		b.Run(row.name, func(b *testing.B) {
 			ctx := ctxFor(b)
-			connect := func() []*sio.Socket {
-				socks := make([]*sio.Socket, idleClients)
-				for i := range socks {
-					s, err := sio.Dial(ctx, srv.URL(), row.opts...)
-					if err != nil {
-						b.Fatal(err)
-					}
-					socks[i] = s
-				}
-				for _, s := range socks {
-					for s.Manager().Transport() != sio.WebSocket {
-						if ctx.Err() != nil {
-							b.Fatal("no upgrade to WebSocket")
-						}
-						time.Sleep(time.Millisecond)
-					}
-				}
-				return socks
-			}
-			closeAll(connect())
-			for range b.N {
-				before := memInUse()
-				socks := connect()
-				b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
-				closeAll(socks)
-			}
+			measureIdle(b, func() []*sio.Socket { return dialIdle(b, ctx, srv.URL(), idleClients, row.opts...) }, closeAll)
 		})
 	}
 	b.Run("impl=raw", func(b *testing.B) {
@@ -96,14 +71,48 @@ func BenchmarkIdleMemory(b *testing.B) {
 				<-done
 			}
 		}
-		closeRaw(connect())
-		for range b.N {
-			before := memInUse()
-			conns := connect()
-			b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
-			closeRaw(conns)
-		}
+		measureIdle(b, connect, closeRaw)
 	})
+}
+
+// measureIdle connects and closes a row's clients once, unmeasured (see
+// BenchmarkIdleMemory), then reports what the clients of each of b.N
+// connects cost while they are held.
+func measureIdle[T any](b *testing.B, connect func() T, closeAll func(T)) {
+	closeAll(connect())
+	for range b.N {
+		before := memInUse()
+		clients := connect()
+		b.ReportMetric(float64(memInUse()-before)/idleClients/1024, "KiB/client")
+		closeAll(clients)
+	}
+}
+
+// dialIdle dials n clients and waits until each one's transport is the
+// WebSocket: at once over WebSocket only, after the upgrade on the default
+// transports. It closes what it dialed and fails tb when ctx ends first.
+func dialIdle(tb testing.TB, ctx context.Context, url string, n int, opts ...sio.Option) []*sio.Socket {
+	socks := make([]*sio.Socket, 0, n)
+	fail := func(args ...any) {
+		closeAll(socks)
+		tb.Fatal(args...)
+	}
+	for range n {
+		s, err := sio.Dial(ctx, url, opts...)
+		if err != nil {
+			fail(err)
+		}
+		socks = append(socks, s)
+	}
+	for _, s := range socks {
+		for s.Manager().Transport() != sio.WebSocket {
+			if ctx.Err() != nil {
+				fail("no upgrade to WebSocket")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return socks
 }
 
 func closeAll(socks []*sio.Socket) {

@@ -6,6 +6,7 @@
 package bench
 
 import (
+	"context"
 	"runtime"
 	"runtime/metrics"
 	"testing"
@@ -31,25 +32,10 @@ func TestIdleStacksStartSmall(t *testing.T) {
 		{"websocket", []sio.Option{sio.WithTransports(sio.WebSocket)}},
 	} {
 		t.Run(row.name, func(t *testing.T) {
-			ctx := t.Context()
-			socks := make([]*sio.Socket, 200)
-			for i := range socks {
-				s, err := sio.Dial(ctx, srv.URL(), row.opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
-				socks[i] = s
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for _, s := range socks {
-				for s.Manager().Transport() != sio.WebSocket {
-					if time.Now().After(deadline) {
-						t.Fatal("no upgrade to WebSocket")
-					}
-					time.Sleep(time.Millisecond)
-				}
-			}
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			socks := dialIdle(t, ctx, srv.URL(), 200, row.opts...)
+			defer closeAll(socks)
 			runtime.GC()
 			runtime.GC()
 			sample := []metrics.Sample{{Name: "/gc/stack/starting-size:bytes"}}
