@@ -117,23 +117,6 @@ func TestIdleGoroutines(t *testing.T) {
 	}
 }
 
-// writerIDs returns the ids of the goroutines running a connection's
-// writer loop.
-func writerIDs() map[string]bool { return goroutineIDs("sio.(*engineConn).writeLoop") }
-
-// goroutineIDs returns the ids of the goroutines whose stack holds fn.
-func goroutineIDs(fn string) map[string]bool {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	ids := make(map[string]bool)
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, fn) {
-			ids[strings.Fields(g)[1]] = true
-		}
-	}
-	return ids
-}
-
 // An idle connection's writer hands over to a fresh goroutine after it
 // answers a ping (so that the stack the write grew is freed), while a busy
 // one keeps its writer: the writer answering the pings of an idle
@@ -141,24 +124,7 @@ func goroutineIDs(fn string) map[string]bool {
 func TestWriterHandsOverWhenIdle(t *testing.T) {
 	srv := startServer(t, testserver.WithPingInterval(20*time.Millisecond), testserver.WithPingTimeout(10*time.Second))
 	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
-	first := writerIDs()
-	if len(first) != 1 {
-		t.Fatalf("%d writer goroutines, want 1", len(first))
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		// (Two, for a moment, during a hand-over.)
-		if now := writerIDs(); len(now) == 1 && !maps.Equal(now, first) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the writer of an idle connection is the same goroutine after pings")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !s.Connected() {
-		t.Fatalf("disconnected: %v", s.Err())
-	}
+	awaitHandOver(t, s, "sio.(*engineConn).writeLoop", 5*time.Second)
 }
 
 // The heartbeat of an idle connection hands over to a fresh goroutine each
@@ -171,24 +137,44 @@ func TestHeartbeatHandsOver(t *testing.T) {
 	// pings that much room to be late on a loaded machine.
 	srv := startServer(t, testserver.WithPingInterval(20*time.Millisecond), testserver.WithPingTimeout(500*time.Millisecond))
 	s := dial(t, srv.URL(), sio.WithTransports(sio.WebSocket), sio.WithoutReconnect())
-	heartbeats := func() map[string]bool { return goroutineIDs("sio.(*engineConn).heartbeat") }
-	first := heartbeats()
+	awaitHandOver(t, s, "sio.(*engineConn).heartbeat", 10*time.Second)
+}
+
+// awaitHandOver checks that the one goroutine running fn for s's
+// connection is, within the time given, another one (two, for a moment,
+// during a hand-over), and that s is still connected.
+func awaitHandOver(t *testing.T, s *sio.Socket, fn string, within time.Duration) {
+	t.Helper()
+	first := goroutineIDs(fn)
 	if len(first) != 1 {
-		t.Fatalf("%d heartbeat goroutines, want 1", len(first))
+		t.Fatalf("%d goroutines running %s, want 1", len(first), fn)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(within)
 	for {
-		if now := heartbeats(); len(now) == 1 && !maps.Equal(now, first) {
+		if now := goroutineIDs(fn); len(now) == 1 && !maps.Equal(now, first) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the heartbeat of an idle connection is the same goroutine after its timer fired")
+			t.Fatalf("%s of an idle connection is the same goroutine after %v", fn, within)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if !s.Connected() {
 		t.Fatalf("disconnected: %v", s.Err())
 	}
+}
+
+// goroutineIDs returns the ids of the goroutines whose stack holds fn.
+func goroutineIDs(fn string) map[string]bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	ids := make(map[string]bool)
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			ids[strings.Fields(g)[1]] = true
+		}
+	}
+	return ids
 }
 
 // Close races the writer's hand-overs and the heartbeat: with pings every
