@@ -116,3 +116,36 @@ func TestMailboxDiscard(t *testing.T) {
 	}
 	m.pushLifecycle(Event{Type: EventDisconnect}, true) // no panic after close
 }
+
+// discard stops a pump whichever it is: none ever ran, or a second one
+// blocked on a reader that went away, after a first one emptied its queue
+// (the pumps share the quit channel made with the first).
+func TestMailboxDiscardAfterPumps(t *testing.T) {
+	idle := newMailbox(1000, 1<<20)
+	idle.discard()
+	if _, ok := <-idle.ch; ok {
+		t.Fatal("a mailbox that never pumped: Events open after discard")
+	}
+
+	m := newMailbox(1000, 1<<20)
+	for i := range 2 * mailboxBuffer {
+		m.push(msg(i))
+	}
+	for range 2 * mailboxBuffer { // the first pump empties its queue and exits
+		<-m.ch
+	}
+	m.pump.Wait()
+	for i := range 2 * mailboxBuffer {
+		m.push(msg(i)) // a second pump, blocked once the buffer is full
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.discard()
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("discard did not stop the second pump")
+	}
+}
