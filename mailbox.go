@@ -34,10 +34,10 @@ type mailbox struct {
 	maxBytes int64
 
 	// quit, closed by discard, stops the pump at once. It is made with
-	// the first pump: most mailboxes never need one.
-	quit      chan struct{}
-	discarded bool
-	pump      sync.WaitGroup
+	// the first pump (most mailboxes never need one) and dropped once
+	// closed: no pump starts after discard, which ends the mailbox.
+	quit chan struct{}
+	pump sync.WaitGroup
 }
 
 func newMailbox(maxCount int, maxBytes int64) *mailbox {
@@ -178,11 +178,9 @@ func (m *mailbox) discard() {
 	if !m.ending {
 		m.ending = true
 	}
-	if !m.discarded {
-		m.discarded = true
-		if m.quit != nil {
-			close(m.quit)
-		}
+	if m.quit != nil {
+		close(m.quit)
+		m.quit = nil
 	}
 	m.mu.Unlock()
 	m.pump.Wait()
