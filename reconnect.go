@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -153,10 +154,7 @@ func (m *Manager) rejoin(conn *sioConn) error {
 		return nil
 	}
 	m.conn = conn
-	var waiting []*Socket
-	for _, s := range m.sockets {
-		waiting = append(waiting, s)
-	}
+	waiting := slices.Clone(m.sockets)
 	m.mu.Unlock()
 
 	// Every socket joins at once, each on a goroutine of this one's: one
@@ -202,10 +200,7 @@ func (m *Manager) rejoinSocket(conn *sioConn, s *Socket) {
 func (m *Manager) giveUp(attempts int, cause error) {
 	m.notify(ManagerEvent{Type: ReconnectFailed, Attempt: attempts, Err: cause})
 	m.mu.Lock()
-	sockets := make([]*Socket, 0, len(m.sockets))
-	for _, s := range m.sockets {
-		sockets = append(sockets, s)
-	}
+	sockets := slices.Clone(m.sockets)
 	m.reconnecting = false
 	m.attempts = 0
 	m.mu.Unlock()
