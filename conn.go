@@ -154,6 +154,9 @@ func startEngine(g *errgroup.Group, tr transport.Conn, eio int, open packet.Open
 	} else {
 		c.beat = time.NewTimer(open.PingInterval + open.PingTimeout)
 	}
+	// The dial has decided the upgrade: the rest of the connection's life
+	// needs no list of upgrades.
+	c.open.Upgrades = nil
 	c.cur.Store(&transportRef{tr})
 	c.handler = newHandler(c)
 	if upgradeTo == nil {
@@ -245,12 +248,9 @@ func (c *engineConn) endedError() error {
 
 // ended reports whether the connection has ended.
 func (c *engineConn) ended() bool {
-	select {
-	case <-c.ctx.Done():
-		return true
-	default:
-		return false
-	}
+	// Err, not a select on Done: Done makes a channel that an idle
+	// connection, which nothing else asks for it, would keep.
+	return c.ctx.Err() != nil
 }
 
 // shutdown asks the writer to close the connection after what is queued,
