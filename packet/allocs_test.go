@@ -58,3 +58,17 @@ func TestDecodePayloadAllocations(t *testing.T) {
 		t.Errorf("DecodePayload of 1000 text records: %v allocations, want 1", allocs)
 	}
 }
+
+// TestParseOpenAllocs: an open packet as servers send it is read without
+// reflection, into its session id and list of upgrades only.
+func TestParseOpenAllocs(t *testing.T) {
+	in := []byte(`{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
+	allocs := testing.AllocsPerRun(100, func() {
+		if o, err := ParseOpen(in); err != nil || len(o.Upgrades) != 1 {
+			t.Fatal(o, err)
+		}
+	})
+	if allocs > 3 {
+		t.Errorf("ParseOpen: %v allocs, want ≤ 3", allocs)
+	}
+}

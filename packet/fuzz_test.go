@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -39,8 +40,16 @@ func FuzzParseFrame(f *testing.F) {
 	})
 }
 
+// FuzzParseOpen checks ParseOpen's results and, against json.Unmarshal,
+// its scanner: whatever the scanner reads, encoding/json reads alike.
 func FuzzParseOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if raw, ok := scanOpen(data); ok {
+			var std rawOpen
+			if err := json.Unmarshal(data, &std); err != nil || !reflect.DeepEqual(raw, std) {
+				t.Fatalf("scanOpen(%q) = %+v; json.Unmarshal: %+v, %v", data, raw, std, err)
+			}
+		}
 		o, err := ParseOpen(data)
 		if err != nil {
 			var de *DecodeError

@@ -39,6 +39,9 @@ func TestParseOpen(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
+		if _, ok := scanOpen([]byte(tt.in)); !ok {
+			t.Errorf("scanOpen(%s) left it to json.Unmarshal", tt.in)
+		}
 		got, err := ParseOpen([]byte(tt.in))
 		if err != nil {
 			t.Errorf("ParseOpen(%s): %v", tt.in, err)
@@ -46,6 +49,39 @@ func TestParseOpen(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseOpen(%s) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestParseOpenAsJSON covers what encoding/json reads by rules of its own,
+// which ParseOpen leaves to it: each payload must give what json.Unmarshal
+// gives, and the scanner must not read it itself.
+func TestParseOpenAsJSON(t *testing.T) {
+	const rest = `"pingInterval":25000,"pingTimeout":20000`
+	tests := []struct {
+		in   string
+		want Open
+	}{
+		{`{"SID":"a",` + rest + `}`, Open{SID: "a"}},                 // names match without regard to case
+		{`{"\u0073id":"a",` + rest + `}`, Open{SID: "a"}},            // an escaped name
+		{`{"\u017fid":"a",` + rest + `}`, Open{SID: "a"}},            // ſ folds to s
+		{`{"sid":"a","sid":"b",` + rest + `}`, Open{SID: "b"}},       // the last one wins
+		{`{"sid":"a","sid":null,` + rest + `}`, Open{SID: "a"}},      // null changes nothing
+		{`{"sid":"a\u00e9",` + rest + `}`, Open{SID: "aé"}},          // escapes
+		{"{\"sid\":\"a\xff\"," + rest + `}`, Open{SID: "a\ufffd"}},   // invalid UTF-8
+		{`{"sid":"a","upgrades":null,` + rest + `}`, Open{SID: "a"}}, // null: no upgrades
+		{`{"sid":"a","upgrades":[null],` + rest + `}`, Open{SID: "a", Upgrades: []string{""}}},
+		{`{"sid":"a","pingInterval":1,` + rest + `}`, Open{SID: "a"}}, // the last interval wins
+		{`{"sid":"a","upgrades":["x","y"],"upgrades":[null],` + rest + `}`, Open{SID: "a", Upgrades: []string{"x"}}},
+	}
+	for _, tt := range tests {
+		tt.want.PingInterval, tt.want.PingTimeout = 25*time.Second, 20*time.Second
+		if _, ok := scanOpen([]byte(tt.in)); ok {
+			t.Errorf("scanOpen(%s) read it itself", tt.in)
+		}
+		got, err := ParseOpen([]byte(tt.in))
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseOpen(%s) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
 	}
 }
