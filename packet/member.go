@@ -7,36 +7,18 @@ import "encoding/json"
 // with a scanner rather than reflection: a connection's reader uses it on
 // CONNECT replies without growing its stack.
 func Member(obj json.RawMessage, key string) (json.RawMessage, bool) {
-	b := obj
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	it, ok := newObjectIter(obj)
+	if !ok {
 		return nil, false
 	}
-	i++
 	for {
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != '"' {
+		name, value, ok := it.next()
+		if !ok {
 			return nil, false
 		}
-		end := skipString(b, i)
-		k := b[i:end]
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return nil, false
+		if keyIs(name, key) {
+			return value, true
 		}
-		i = skipSpace(b, i+1)
-		end = skipValue(b, i)
-		if end <= i {
-			return nil, false
-		}
-		if keyIs(k, key) {
-			return b[i:end:end], true
-		}
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ',' {
-			return nil, false
-		}
-		i++
 	}
 }
 

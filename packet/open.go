@@ -104,22 +104,21 @@ const (
 // object), it reports false, and ParseOpen leaves the payload to
 // json.Unmarshal: the two read every payload alike (FuzzParseOpen).
 func scanOpen(b []byte) (raw rawOpen, ok bool) {
-	i := skipSpace(b, 0)
-	if !validJSON(b) || i >= len(b) || b[i] != '{' {
+	it, ok := newObjectIter(b)
+	if !ok || !validJSON(b) {
 		return rawOpen{}, false
 	}
 	var seen uint8
-	for i = skipSpace(b, i+1); b[i] != '}'; {
-		end := skipString(b, i)
-		name := b[i+1 : end-1]
-		i = skipSpace(b, skipSpace(b, end)+1) // past the colon
-		end = skipValue(b, i)
-		bit, known := openMember(name)
+	for {
+		name, v, more := it.next()
+		if !more {
+			return raw, true // the end: validJSON leaves no other way out
+		}
+		bit, known := openMember(name[1 : len(name)-1])
 		if !known || bit&seen != 0 {
 			return rawOpen{}, false // encoding/json's rules decide
 		}
 		seen |= bit
-		v := b[i:end:end]
 		switch bit {
 		case openSID:
 			if raw.SID, ok = plainString(v); !ok {
@@ -136,11 +135,7 @@ func scanOpen(b []byte) (raw rawOpen, ok bool) {
 		case openMaxPayload:
 			raw.MaxPayload = v
 		}
-		if i = skipSpace(b, end); b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
 	}
-	return raw, true
 }
 
 // openMember returns the bit of the member called name (as it appears

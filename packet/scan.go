@@ -126,6 +126,57 @@ func (it *arrayIter) next() (elem json.RawMessage, ok bool) {
 	return it.b[i:end:end], true
 }
 
+// objectIter walks the members of a JSON object.
+type objectIter struct {
+	b     []byte
+	i     int
+	first bool
+}
+
+// newObjectIter starts iterating the object b (surrounding whitespace
+// allowed); ok is false when b is not an object.
+func newObjectIter(b []byte) (objectIter, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return objectIter{}, false
+	}
+	return objectIter{b: b, i: i + 1, first: true}, true
+}
+
+// next returns the next member: its name, quoted as it appears, and its
+// value, trimmed and with its capacity limited to its length. ok is false
+// at the end of the object, or where it is malformed.
+func (it *objectIter) next() (name, value []byte, ok bool) {
+	b := it.b
+	i := skipSpace(b, it.i)
+	if i >= len(b) || b[i] == '}' {
+		return nil, nil, false
+	}
+	if !it.first {
+		if b[i] != ',' {
+			return nil, nil, false
+		}
+		i = skipSpace(b, i+1)
+	}
+	it.first = false
+	if i >= len(b) || b[i] != '"' {
+		return nil, nil, false
+	}
+	end := skipString(b, i)
+	name = b[i:end]
+	i = skipSpace(b, end)
+	if i >= len(b) || b[i] != ':' {
+		return nil, nil, false
+	}
+	i = skipSpace(b, i+1)
+	end = skipValue(b, i)
+	if end <= i {
+		return nil, nil, false
+	}
+	it.i = end
+	return name, b[i:end:end], true
+}
+
 // placeholderKey is the member marking an attachment placeholder.
 const placeholderKey = "_placeholder"
 
