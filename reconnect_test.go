@@ -86,7 +86,8 @@ func echo(t *testing.T, s *sio.Socket, v int) {
 	}
 }
 
-// Three namespaces share one connection; closing one leaves the others.
+// Three namespaces share one connection; closing one leaves the others,
+// and frees its namespace for a new socket.
 func TestManagerNamespaces(t *testing.T) {
 	srv := startServer(t)
 	m := newManager(t, srv.URL())
@@ -107,8 +108,13 @@ func TestManagerNamespaces(t *testing.T) {
 	}
 	echo(t, a, 1)
 	echo(t, c, 2)
+	// The namespace is free again: a new socket joins it, and packets for
+	// it reach the new socket, not the one closed.
+	b2 := managerSocket(t, m, "/b")
+	echo(t, b2, 3)
+	echo(t, a, 4)
 	m.Close()
-	for _, s := range []*sio.Socket{a, c} {
+	for _, s := range []*sio.Socket{a, b2, c} {
 		for range s.Events() {
 		}
 		if !errors.Is(s.Err(), sio.ErrClientDisconnect) {
